@@ -1,0 +1,463 @@
+#include "ingest/engine.h"
+
+#include <absl/container/flat_hash_map.h>
+
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <filesystem>
+#include <mutex>
+#include <thread>
+
+#include "common/hash.h"
+#include "common/time_format.h"
+#include "profile/profile.h"
+#include "profile/profile_json.h"
+#include "schema/event.h"
+#include "store/lmdb_store.h"
+#include "store/wal.h"
+
+namespace kairos {
+
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr char kAppliedSeqKey[] = "applied_seq";
+constexpr char kSchemaKey[] = "schema_layout";
+
+// What the stored profile encoding depends on: attribute names/types and aggregate
+// names/ops/retention, in order. A store made with another layout cannot be read as-is.
+std::string SchemaLayout(const Schema& s) {
+  std::string out;
+  for (const auto& a : s.attributes()) {
+    out += "attr " + a.name + " " + FieldTypeName(a.type);
+    for (const auto& v : a.values) out += " " + v;
+    out += "\n";
+  }
+  for (const auto& a : s.aggregates()) {
+    out += "agg " + a.name + " " + AggregateOpName(a.op) + " " + std::to_string(a.retention_days) + "\n";
+  }
+  return out;
+}
+
+// First line where two layouts differ, for the error message.
+std::string FirstDifference(const std::string& stored, const std::string& current) {
+  size_t a = 0, b = 0;
+  while (a < stored.size() || b < current.size()) {
+    const size_t ea = stored.find('\n', a), eb = current.find('\n', b);
+    const std::string la = a < stored.size() ? stored.substr(a, ea - a) : "(nothing)";
+    const std::string lb = b < current.size() ? current.substr(b, eb - b) : "(nothing)";
+    if (la != lb) return "store has \"" + la + "\", schema.yaml has \"" + lb + "\"";
+    a = ea == std::string::npos ? stored.size() : ea + 1;
+    b = eb == std::string::npos ? current.size() : eb + 1;
+  }
+  return "";
+}
+
+// One parsed event on its way to the writer.
+struct Item {
+  Event event;
+  std::string_view raw;  // the event's JSON text, written to the WAL as is
+  int64_t line = 0;
+};
+
+// A caller's batch, waiting for the writer.
+struct Request {
+  std::vector<Item>* items;
+  IngestResult* result;
+  Status status;
+  bool done = false;
+};
+
+class EngineImpl final : public Engine {
+ public:
+  EngineImpl(Workspace ws, const Clock* clock, EngineOptions options)
+      : ws_(std::move(ws)), clock_(clock), options_(options) {}
+
+  ~EngineImpl() override {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      stopping_ = true;
+    }
+    work_cv_.notify_all();
+    if (writer_.joinable()) writer_.join();
+    // Make the state on disk complete so the next start needs no replay.
+    if (store_) (void)CheckpointLocked();
+  }
+
+  Status Open() {
+    const std::string dir = ws_.StorePath();
+    LmdbStore::Options so;
+    so.map_size_bytes = ws_.config.store.map_size_bytes;
+    so.sync_each_commit = ws_.config.durability == Durability::kStrict;
+    KAIROS_ASSIGN_OR_RETURN(store_, LmdbStore::Open((fs::path(dir) / "profiles").string(), so));
+
+    const std::string layout = SchemaLayout(*ws_.schema);
+    KAIROS_ASSIGN_OR_RETURN(auto stored_layout, store_->GetMeta(kSchemaKey));
+    if (stored_layout && *stored_layout != layout) {
+      return InvalidArgument("the store in " + dir + " was made with another profile schema (" +
+                             FirstDifference(*stored_layout, layout) +
+                             "); changing attributes or aggregates needs a fresh store");
+    }
+    KAIROS_ASSIGN_OR_RETURN(auto applied, store_->GetMeta(kAppliedSeqKey));
+    const uint64_t applied_seq = applied ? std::stoull(*applied) : 0;
+
+    const auto start = std::chrono::steady_clock::now();
+    Wal::OpenInfo info;
+    KAIROS_ASSIGN_OR_RETURN(wal_, Wal::Open((fs::path(dir) / "wal").string(),
+                                            ws_.config.store.wal_segment_bytes, &info));
+    KAIROS_RETURN_IF_ERROR(Recover(applied_seq));
+    KAIROS_RETURN_IF_ERROR(wal_->ContinueAfter(applied_seq));
+    if (!stored_layout) {
+      KAIROS_ASSIGN_OR_RETURN(auto txn, store_->BeginWrite());
+      KAIROS_RETURN_IF_ERROR(txn.PutMeta(kSchemaKey, layout));
+      KAIROS_RETURN_IF_ERROR(txn.Commit());
+    }
+    KAIROS_RETURN_IF_ERROR(CheckpointLocked());
+    stats_.recovery_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                             std::chrono::steady_clock::now() - start).count();
+    subscribers_ = store_->ProfileCount();
+    last_checkpoint_ = std::chrono::steady_clock::now();
+    writer_ = std::thread([this] { WriterLoop(); });
+    return Status::Ok();
+  }
+
+  IngestResult IngestNdjson(std::string_view body, int64_t first_line) override {
+    IngestResult result;
+    std::vector<Item> items;
+    EventParser parser(ws_.schema);
+    const TimestampMs limit = clock_->Now() + ws_.config.ingest.max_future_ms;
+    int64_t line = first_line;
+    size_t pos = 0;
+    while (pos < body.size()) {
+      size_t end = body.find('\n', pos);
+      if (end == std::string_view::npos) end = body.size();
+      std::string_view text = body.substr(pos, end - pos);
+      if (!text.empty() && text.back() == '\r') text.remove_suffix(1);
+      if (!IsBlank(text)) {
+        Item item;
+        Status s = ParseOne(parser, text, limit, &item.event);
+        if (s.ok()) {
+          item.raw = text;
+          item.line = line;
+          items.push_back(std::move(item));
+        } else {
+          result.rejected.push_back({line, s.code(), s.message(), s.field()});
+          rejected_.fetch_add(1, std::memory_order_relaxed);
+        }
+      }
+      pos = end + 1;
+      ++line;
+    }
+    if (!items.empty()) {
+      Status s = Submit(&items, &result);
+      if (!s.ok()) {
+        // The whole group failed (e.g. disk full): nothing of it was applied.
+        for (const Item& it : items) result.rejected.push_back({it.line, s.code(), s.message(), ""});
+        result.accepted = result.duplicates = 0;
+        std::sort(result.rejected.begin(), result.rejected.end(),
+                  [](const Rejection& a, const Rejection& b) { return a.line < b.line; });
+      }
+    }
+    return result;
+  }
+
+  Result<IngestResult> IngestJson(std::string_view json) override {
+    EventParser parser(ws_.schema);
+    std::vector<Item> items(1);
+    Status s = ParseOne(parser, json, clock_->Now() + ws_.config.ingest.max_future_ms, &items[0].event);
+    if (!s.ok()) {
+      rejected_.fetch_add(1, std::memory_order_relaxed);
+      return s;
+    }
+    items[0].raw = json;
+    items[0].line = 1;
+    IngestResult result;
+    KAIROS_RETURN_IF_ERROR(Submit(&items, &result));
+    if (!result.rejected.empty()) {
+      const Rejection& r = result.rejected.front();
+      return Status(r.code, r.error, r.field);
+    }
+    return result;
+  }
+
+  Result<std::string> ProfileJson(std::string_view subscriber_id, TimestampMs now) override {
+    std::string bytes;
+    Status s = store_->GetProfile(subscriber_id, &bytes);
+    if (s.code() == ErrorCode::kNotFound) {
+      return NotFound("unknown subscriber \"" + std::string(subscriber_id.substr(0, 64)) + "\"");
+    }
+    KAIROS_RETURN_IF_ERROR(s);
+    Profile p;
+    KAIROS_RETURN_IF_ERROR(DecodeProfile(*ws_.schema, bytes, &p));
+    return ProfileToJson(*ws_.schema, subscriber_id, p, now);
+  }
+
+  Status Checkpoint() override {
+    std::lock_guard<std::mutex> lock(write_mu_);
+    return CheckpointLocked();
+  }
+
+  EngineStats Stats() const override {
+    std::lock_guard<std::mutex> lock(stats_mu_);
+    EngineStats s = stats_;
+    s.events_rejected += rejected_.load(std::memory_order_relaxed);
+    s.subscribers = subscribers_;
+    return s;
+  }
+
+  const Workspace& workspace() const override { return ws_; }
+
+ private:
+  static bool IsBlank(std::string_view s) {
+    for (char c : s) {
+      if (c != ' ' && c != '\t') return false;
+    }
+    return true;
+  }
+
+  Status ParseOne(EventParser& parser, std::string_view text, TimestampMs limit, Event* e) {
+    KAIROS_RETURN_IF_ERROR(parser.Parse(text, e));
+    if (e->ts > limit) {
+      return Status(ErrorCode::kOutOfRange,
+                    "/ts: " + FormatRfc3339(e->ts) + " is more than " +
+                        std::to_string(ws_.config.ingest.max_future_ms / 1000) +
+                        " s ahead of the server clock (ingest.max_future)",
+                    "/ts");
+    }
+    return Status::Ok();
+  }
+
+  // Hands a batch to the writer thread and waits until it is durable (or failed).
+  Status Submit(std::vector<Item>* items, IngestResult* result) {
+    Request req{items, result, Status(), false};
+    std::unique_lock<std::mutex> lock(mu_);
+    if (stopping_) return Status(ErrorCode::kUnavailable, "shutting down");
+    queue_.push_back(&req);
+    work_cv_.notify_one();
+    done_cv_.wait(lock, [&] { return req.done; });
+    return req.status;
+  }
+
+  void WriterLoop() {
+    std::vector<Request*> group;
+    for (;;) {
+      {
+        std::unique_lock<std::mutex> lock(mu_);
+        const auto interval = std::chrono::milliseconds(ws_.config.store.checkpoint_interval_ms);
+        work_cv_.wait_for(lock, interval, [&] { return stopping_ || !queue_.empty(); });
+        if (queue_.empty() && stopping_) return;
+        // Strict durability: one request per commit. Group: everything waiting.
+        const size_t max_events = options_.group_commit_max_events > 0
+                                      ? static_cast<size_t>(options_.group_commit_max_events)
+                                      : 1u << 20;
+        size_t events = 0;
+        while (!queue_.empty() && (group.empty() || events < max_events) &&
+               !(ws_.config.durability == Durability::kStrict && !group.empty())) {
+          events += queue_.front()->items->size();
+          group.push_back(queue_.front());
+          queue_.pop_front();
+        }
+      }
+      if (!group.empty()) {
+        Status s;
+        {
+          std::lock_guard<std::mutex> lock(write_mu_);
+          s = CommitGroup(group);
+        }
+        {
+          std::lock_guard<std::mutex> lock(mu_);
+          for (Request* r : group) {
+            r->status = s;
+            r->done = true;
+          }
+        }
+        done_cv_.notify_all();
+        group.clear();
+      }
+      if (std::chrono::steady_clock::now() - last_checkpoint_ >=
+          std::chrono::milliseconds(ws_.config.store.checkpoint_interval_ms)) {
+        std::lock_guard<std::mutex> lock(write_mu_);
+        (void)CheckpointLocked();  // a failed checkpoint is retried next interval; the WAL stays
+      }
+    }
+  }
+
+  // Applies `items` to profiles inside `txn`. `accepted` receives the raw text of applied events
+  // (for the WAL) when non-null.
+  Status ApplyItems(LmdbStore::WriteTxn& txn, std::vector<Item>& items, IngestResult* result,
+                    std::vector<std::string_view>* accepted,
+                    absl::flat_hash_map<std::string, Profile>& touched) {
+    const Schema& schema = *ws_.schema;
+    for (Item& it : items) {
+      auto [slot, inserted] = touched.try_emplace(it.event.subscriber_id);
+      Profile& p = slot->second;
+      if (inserted) {
+        std::string_view bytes;
+        Status s = txn.GetProfile(it.event.subscriber_id, &bytes);
+        if (s.ok()) {
+          KAIROS_RETURN_IF_ERROR(DecodeProfile(schema, bytes, &p).WithContext(
+              "subscriber " + it.event.subscriber_id));
+        } else if (s.code() == ErrorCode::kNotFound) {
+          p = Profile::Empty(schema);
+        } else {
+          return s;
+        }
+      }
+      const ApplyOutcome outcome = ApplyEvent(schema, it.event, StableHash64(it.event.event_id),
+                                              ws_.config.ingest.dedupe_window_ms, &p);
+      switch (outcome) {
+        case ApplyOutcome::kApplied:
+          if (result) ++result->accepted;
+          if (accepted) accepted->push_back(it.raw);
+          break;
+        case ApplyOutcome::kDuplicate:
+          if (result) ++result->duplicates;
+          break;
+        case ApplyOutcome::kTooLate:
+          if (result) {
+            result->rejected.push_back(
+                {it.line, ErrorCode::kOutOfRange,
+                 "/ts: " + FormatRfc3339(it.event.ts) + " is older than the dedupe window (" +
+                     std::to_string(ws_.config.ingest.dedupe_window_ms / 3600000) +
+                     " h) behind this subscriber's newest event; it cannot be checked for "
+                     "duplicates (raise ingest.dedupe_window)",
+                 "/ts"});
+          }
+          break;
+      }
+    }
+    return Status::Ok();
+  }
+
+  Status WriteTouched(LmdbStore::WriteTxn& txn, absl::flat_hash_map<std::string, Profile>& touched,
+                      int64_t* new_subscribers) {
+    std::string buf;
+    for (auto& [id, p] : touched) {
+      if (p.events_applied == 0) continue;  // e.g. only too-late events: nothing to store
+      if (new_subscribers && p.events_applied > 0) {
+        std::string_view existing;
+        if (txn.GetProfile(id, &existing).code() == ErrorCode::kNotFound) ++*new_subscribers;
+      }
+      EncodeProfile(*ws_.schema, p, &buf);
+      KAIROS_RETURN_IF_ERROR(txn.PutProfile(id, buf));
+    }
+    return Status::Ok();
+  }
+
+  Status CommitGroup(std::vector<Request*>& group) {
+    KAIROS_ASSIGN_OR_RETURN(auto txn, store_->BeginWrite());
+    absl::flat_hash_map<std::string, Profile> touched;
+    std::vector<std::string_view> accepted;
+    std::vector<IngestResult> partial(group.size());
+    for (size_t i = 0; i < group.size(); ++i) {
+      KAIROS_RETURN_IF_ERROR(ApplyItems(txn, *group[i]->items, &partial[i], &accepted, touched));
+    }
+    int64_t new_subs = 0;
+    KAIROS_RETURN_IF_ERROR(WriteTouched(txn, touched, &new_subs));
+    // Durability point: the WAL record of every applied event is on disk before the profile
+    // change becomes visible and before anyone is told it was accepted.
+    const uint64_t before = wal_->last_seq();
+    KAIROS_ASSIGN_OR_RETURN(uint64_t last, wal_->Append(accepted));
+    if (last != before) {
+      KAIROS_RETURN_IF_ERROR(wal_->Sync());
+      KAIROS_RETURN_IF_ERROR(txn.PutMeta(kAppliedSeqKey, std::to_string(last)));
+    }
+    KAIROS_RETURN_IF_ERROR(txn.Commit());
+    int64_t accepted_n = 0, dup_n = 0;
+    for (size_t i = 0; i < group.size(); ++i) {
+      IngestResult* out = group[i]->result;
+      out->accepted += partial[i].accepted;
+      out->duplicates += partial[i].duplicates;
+      for (auto& r : partial[i].rejected) out->rejected.push_back(std::move(r));
+      std::sort(out->rejected.begin(), out->rejected.end(),
+                [](const Rejection& a, const Rejection& b) { return a.line < b.line; });
+      accepted_n += partial[i].accepted;
+      dup_n += partial[i].duplicates;
+      rejected_.fetch_add(static_cast<int64_t>(partial[i].rejected.size()), std::memory_order_relaxed);
+    }
+    std::lock_guard<std::mutex> lock(stats_mu_);
+    stats_.events_accepted += accepted_n;
+    stats_.events_duplicate += dup_n;
+    stats_.commits += 1;
+    stats_.wal_bytes = wal_->bytes_appended();
+    subscribers_ += new_subs;
+    return Status::Ok();
+  }
+
+  // Replays WAL records past the store's applied sequence, in transactions of bounded size.
+  Status Recover(uint64_t applied_seq) {
+    EventParser parser(ws_.schema);
+    std::vector<Item> items;
+    uint64_t last = applied_seq;
+    int64_t replayed = 0;
+    auto flush = [&]() -> Status {
+      if (items.empty() && last == applied_seq) return Status::Ok();
+      KAIROS_ASSIGN_OR_RETURN(auto txn, store_->BeginWrite());
+      absl::flat_hash_map<std::string, Profile> touched;
+      KAIROS_RETURN_IF_ERROR(ApplyItems(txn, items, nullptr, nullptr, touched));
+      KAIROS_RETURN_IF_ERROR(WriteTouched(txn, touched, nullptr));
+      KAIROS_RETURN_IF_ERROR(txn.PutMeta(kAppliedSeqKey, std::to_string(last)));
+      KAIROS_RETURN_IF_ERROR(txn.Commit());
+      replayed += static_cast<int64_t>(items.size());
+      items.clear();
+      applied_seq = last;
+      return Status::Ok();
+    };
+    KAIROS_RETURN_IF_ERROR(wal_->Replay(applied_seq, [&](uint64_t seq, std::string_view payload) -> Status {
+      Item it;
+      Status s = parser.Parse(payload, &it.event);
+      if (!s.ok()) {
+        return Corruption("WAL record " + std::to_string(seq) + " no longer parses against schema.yaml: " +
+                          s.message());
+      }
+      items.push_back(std::move(it));
+      last = seq;
+      if (items.size() >= 100000) return flush();
+      return Status::Ok();
+    }));
+    KAIROS_RETURN_IF_ERROR(flush());
+    stats_.recovered_events = replayed;
+    return Status::Ok();
+  }
+
+  Status CheckpointLocked() {
+    KAIROS_RETURN_IF_ERROR(store_->Sync());
+    KAIROS_ASSIGN_OR_RETURN(auto applied, store_->GetMeta(kAppliedSeqKey));
+    if (applied) KAIROS_RETURN_IF_ERROR(wal_->Trim(std::stoull(*applied)));
+    last_checkpoint_ = std::chrono::steady_clock::now();
+    std::lock_guard<std::mutex> lock(stats_mu_);
+    ++stats_.checkpoints;
+    return Status::Ok();
+  }
+
+  Workspace ws_;
+  const Clock* clock_;
+  EngineOptions options_;
+  std::unique_ptr<LmdbStore> store_;
+  std::unique_ptr<Wal> wal_;
+
+  std::mutex mu_;  // guards queue_, stopping_, Request::done
+  std::condition_variable work_cv_, done_cv_;
+  std::deque<Request*> queue_;
+  bool stopping_ = false;
+  std::thread writer_;
+  std::mutex write_mu_;  // serialises LMDB write transactions and WAL use
+  std::chrono::steady_clock::time_point last_checkpoint_;
+
+  mutable std::mutex stats_mu_;
+  EngineStats stats_;
+  int64_t subscribers_ = 0;
+  std::atomic<int64_t> rejected_{0};
+};
+
+}  // namespace
+
+Result<std::unique_ptr<Engine>> Engine::Open(const Workspace& ws, const Clock* clock, EngineOptions options) {
+  auto engine = std::make_unique<EngineImpl>(ws, clock, options);
+  KAIROS_RETURN_IF_ERROR(engine->Open());
+  return std::unique_ptr<Engine>(std::move(engine));
+}
+
+}  // namespace kairos

@@ -1,0 +1,85 @@
+// Engine: the ingestion and profile-serving core of one Kairos node.
+//
+// Flow of a write: parse + validate (caller's thread) → the single writer thread groups
+// concurrent requests → per event: dedupe on event_id, apply to the profile → append the
+// accepted events to the WAL and fsync (group commit) → commit the LMDB transaction → wake the
+// callers. A call returns only when its accepted events are durable and visible to reads.
+//
+// Thread-safety: every public method may be called from any thread.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/clock.h"
+#include "common/status.h"
+#include "schema/workspace.h"
+
+namespace kairos {
+
+struct Rejection {
+  int64_t line = 0;         // 1-based line of the NDJSON body or file
+  ErrorCode code = ErrorCode::kInvalidArgument;
+  std::string error;        // "/amount: expected a number, got string"
+  std::string field;        // JSON pointer of the offending member, when there is one
+};
+
+struct IngestResult {
+  int64_t accepted = 0;
+  int64_t duplicates = 0;
+  std::vector<Rejection> rejected;
+};
+
+// Counters for /metrics; monotonic since the process started.
+struct EngineStats {
+  int64_t events_accepted = 0;
+  int64_t events_duplicate = 0;
+  int64_t events_rejected = 0;
+  int64_t commits = 0;           // WAL group commits
+  int64_t wal_bytes = 0;         // bytes appended to the WAL
+  int64_t recovered_events = 0;  // events replayed from the WAL at start-up
+  int64_t recovery_ms = 0;
+  int64_t subscribers = 0;       // profiles in the store
+  int64_t checkpoints = 0;
+};
+
+struct EngineOptions {
+  // Overrides of the workspace config for tools and tests (0 = use config).
+  int64_t group_commit_max_events = 0;
+};
+
+class Engine {
+ public:
+  // Opens (or creates) the store of `ws` and recovers: replays the WAL past the last
+  // checkpoint. Errors: kIoError (files), kCorruption (a damaged WAL record that is not the
+  // torn tail of the last segment), kInvalidArgument (a store made with an incompatible schema).
+  // `clock` must outlive the engine.
+  static Result<std::unique_ptr<Engine>> Open(const Workspace& ws, const Clock* clock,
+                                              EngineOptions options = {});
+  virtual ~Engine() = default;
+
+  // Ingests NDJSON: one event per line; empty lines are skipped. Invalid lines are reported
+  // with their line number (`first_line` is the number of the first line of `body`) and not
+  // applied; valid lines are applied. Blocks until the accepted events are durable.
+  virtual IngestResult IngestNdjson(std::string_view body, int64_t first_line = 1) = 0;
+
+  // Ingests a single JSON object. An invalid event is returned as an error (nothing applied);
+  // a duplicate is ok with duplicates == 1.
+  virtual Result<IngestResult> IngestJson(std::string_view json) = 0;
+
+  // The profile of one subscriber as JSON: attributes, events_applied, aggregates evaluated
+  // at `now` and forecasts. kNotFound for an unknown subscriber.
+  virtual Result<std::string> ProfileJson(std::string_view subscriber_id, TimestampMs now) = 0;
+
+  // Forces a checkpoint: LMDB synced, WAL segments before it removed.
+  virtual Status Checkpoint() = 0;
+
+  virtual EngineStats Stats() const = 0;
+  virtual const Workspace& workspace() const = 0;
+};
+
+}  // namespace kairos

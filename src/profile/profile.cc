@@ -1,0 +1,292 @@
+#include "profile/profile.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+
+#include "common/encoding.h"
+#include "common/time_format.h"
+
+namespace kairos {
+
+namespace {
+constexpr uint8_t kFormatVersion = 1;
+
+float EmptyBucket(AggregateOp op) {
+  return op == AggregateOp::kMax ? -std::numeric_limits<float>::infinity() : 0.0f;
+}
+
+bool Matches(const AggregateDef& def, const Event& e) {
+  for (const FieldFilter& f : def.where) {
+    const Value& v = e.fields[f.field];
+    if (v.is_null) return false;
+    if (f.value.type == FieldType::kNumber || f.value.type == FieldType::kInt) {
+      if (v.AsDouble() != f.value.AsDouble()) return false;
+    } else if (!(v == f.value)) {
+      return false;
+    }
+  }
+  return true;
+}
+
+void AddToSeries(const AggregateDef& def, int64_t day, double amount, AggregateState* s) {
+  const int64_t r = def.retention_days;
+  if (s->buckets.size() != static_cast<size_t>(r)) s->buckets.assign(r, EmptyBucket(def.op));
+  if (s->newest_day == kNoDay) s->newest_day = day;
+  if (day > s->newest_day) {
+    const int64_t shift = day - s->newest_day;
+    if (shift >= r) {
+      std::fill(s->buckets.begin(), s->buckets.end(), EmptyBucket(def.op));
+    } else {
+      std::memmove(s->buckets.data() + shift, s->buckets.data(), (r - shift) * sizeof(float));
+      std::fill(s->buckets.begin(), s->buckets.begin() + shift, EmptyBucket(def.op));
+    }
+    s->newest_day = day;
+  }
+  const int64_t age = s->newest_day - day;
+  if (age >= r) return;  // older than anything a window can see
+  float& b = s->buckets[age];
+  switch (def.op) {
+    case AggregateOp::kSum: b += static_cast<float>(amount); break;
+    case AggregateOp::kCount: b += 1.0f; break;
+    case AggregateOp::kMax: b = std::max(b, static_cast<float>(amount)); break;
+    case AggregateOp::kLastTime: break;
+  }
+}
+}  // namespace
+
+Profile Profile::Empty(const Schema& schema) {
+  Profile p;
+  p.attributes.resize(schema.attributes().size());
+  p.aggregates.resize(schema.aggregates().size());
+  return p;
+}
+
+ApplyOutcome ApplyEvent(const Schema& schema, const Event& e, uint64_t id_hash,
+                        int64_t dedupe_window_ms, Profile* p) {
+  const bool first = p->events_applied == 0;
+  if (!first) {
+    if (e.ts < p->last_seen - dedupe_window_ms) return ApplyOutcome::kTooLate;
+    for (const RecentId& r : p->recent_ids) {
+      if (r.hash == id_hash) return ApplyOutcome::kDuplicate;
+    }
+  }
+  // Remember the id; forget ids that fell out of the window.
+  const TimestampMs newest = first ? e.ts : std::max(p->last_seen, e.ts);
+  std::erase_if(p->recent_ids, [&](const RecentId& r) { return r.ts < newest - dedupe_window_ms; });
+  p->recent_ids.push_back({id_hash, e.ts});
+
+  const EventTypeDef& et = schema.event_types()[e.type];
+  for (const AttributeSet& set : et.sets) {
+    const Value& v = e.fields[set.field];
+    if (v.is_null) continue;
+    AttributeState& a = p->attributes[set.attribute];
+    if (!a.value.is_null && e.ts < a.set_ms) continue;  // newer master data wins
+    a.value = v;
+    a.set_ms = e.ts;
+  }
+  const int64_t day = DayOf(e.ts);
+  for (int idx : schema.AggregatesOf(e.type)) {
+    const AggregateDef& def = schema.aggregates()[idx];
+    if (!Matches(def, e)) continue;
+    AggregateState& s = p->aggregates[idx];
+    if (def.op == AggregateOp::kLastTime) {
+      s.last_ms = std::max(s.last_ms, e.ts);
+      continue;
+    }
+    double amount = 0;
+    if (def.field >= 0) {
+      const Value& v = e.fields[def.field];
+      if (v.is_null) continue;  // sum/max over an absent field: nothing to add
+      amount = v.AsDouble();
+    }
+    AddToSeries(def, day, amount, &s);
+  }
+  p->first_seen = first ? e.ts : std::min(p->first_seen, e.ts);
+  p->last_seen = newest;
+  ++p->events_applied;
+  return ApplyOutcome::kApplied;
+}
+
+double WindowValue(const AggregateDef& def, const AggregateState& s, int window_days, TimestampMs now) {
+  const bool is_max = def.op == AggregateOp::kMax;
+  double total = is_max ? -std::numeric_limits<double>::infinity() : 0.0;
+  if (s.newest_day != kNoDay) {
+    const int64_t today = DayOf(now);
+    const int64_t first_day = today - window_days + 1;
+    for (size_t age = 0; age < s.buckets.size(); ++age) {
+      const int64_t day = s.newest_day - static_cast<int64_t>(age);
+      if (day > today) continue;
+      if (day < first_day) break;
+      if (is_max) total = std::max(total, static_cast<double>(s.buckets[age]));
+      else total += s.buckets[age];
+    }
+  }
+  if (is_max && std::isinf(total)) return std::nan("");
+  return total;
+}
+
+// Layout (all integers LEB128 varints unless noted):
+//   u8 version | events_applied | first_seen_ms | last_seen_ms - first_seen_ms
+//   | n_attributes_set { index | set_seconds | payload by type }
+//   | n_aggregates_set { index | last_time: ms ; windowed: newest_day(zigzag) | n { age | f32 } }
+//   | n_ids { u64 hash | (last_seen - ts) seconds }
+// Payloads: string/flags-name = len + bytes; number = f64; int/timestamp = zigzag; bool = u8;
+// enum = index; flags = n { name | u8 }.
+void EncodeProfile(const Schema& schema, const Profile& p, std::string* out) {
+  out->clear();
+  out->push_back(static_cast<char>(kFormatVersion));
+  PutVarint(out, static_cast<uint64_t>(p.events_applied));
+  PutVarint(out, static_cast<uint64_t>(p.first_seen));
+  PutVarint(out, static_cast<uint64_t>(p.last_seen - p.first_seen));
+  size_t n = 0;
+  for (const auto& a : p.attributes) n += !a.value.is_null;
+  PutVarint(out, n);
+  for (size_t i = 0; i < p.attributes.size(); ++i) {
+    const AttributeState& a = p.attributes[i];
+    if (a.value.is_null) continue;
+    PutVarint(out, i);
+    PutVarint(out, static_cast<uint64_t>(a.set_ms / 1000));
+    const Value& v = a.value;
+    switch (schema.attributes()[i].type) {
+      case FieldType::kString:
+        PutVarint(out, v.s.size());
+        out->append(v.s);
+        break;
+      case FieldType::kNumber: PutFixed(out, v.number); break;
+      case FieldType::kInt:
+      case FieldType::kTimestamp: PutSignedVarint(out, v.i); break;
+      case FieldType::kBool: out->push_back(v.b ? 1 : 0); break;
+      case FieldType::kEnum: PutVarint(out, static_cast<uint64_t>(v.i)); break;
+      case FieldType::kFlags:
+        PutVarint(out, v.flags.size());
+        for (const auto& [name, b] : v.flags) {
+          PutVarint(out, name.size());
+          out->append(name);
+          out->push_back(b ? 1 : 0);
+        }
+        break;
+    }
+  }
+  n = 0;
+  for (const auto& s : p.aggregates) n += s.newest_day != kNoDay || s.last_ms >= 0;
+  PutVarint(out, n);
+  for (size_t i = 0; i < p.aggregates.size(); ++i) {
+    const AggregateState& s = p.aggregates[i];
+    if (s.newest_day == kNoDay && s.last_ms < 0) continue;
+    PutVarint(out, i);
+    const AggregateDef& def = schema.aggregates()[i];
+    if (def.op == AggregateOp::kLastTime) {
+      PutVarint(out, static_cast<uint64_t>(s.last_ms));
+      continue;
+    }
+    PutSignedVarint(out, s.newest_day);
+    const float empty = EmptyBucket(def.op);
+    size_t nonempty = 0;
+    for (float b : s.buckets) nonempty += b != empty;
+    PutVarint(out, nonempty);
+    for (size_t age = 0; age < s.buckets.size(); ++age) {
+      if (s.buckets[age] == empty) continue;
+      PutVarint(out, age);
+      PutFixed(out, s.buckets[age]);
+    }
+  }
+  PutVarint(out, p.recent_ids.size());
+  for (const RecentId& r : p.recent_ids) {
+    PutFixed(out, r.hash);
+    PutVarint(out, static_cast<uint64_t>(p.last_seen - r.ts));
+  }
+}
+
+Status DecodeProfile(const Schema& schema, std::string_view bytes, Profile* p) {
+  *p = Profile::Empty(schema);
+  Reader r(bytes);
+  uint8_t version = 0;
+  auto bad = [](const char* what) { return Corruption(std::string("profile record: ") + what); };
+  if (!r.Fixed(&version) || version != kFormatVersion) return bad("unknown format version");
+  uint64_t u, first, span;
+  if (!r.Varint(&u) || !r.Varint(&first) || !r.Varint(&span)) return bad("truncated header");
+  p->events_applied = static_cast<int64_t>(u);
+  p->first_seen = static_cast<int64_t>(first);
+  p->last_seen = static_cast<int64_t>(first + span);
+  uint64_t n;
+  if (!r.Varint(&n) || n > p->attributes.size()) return bad("attribute count");
+  for (uint64_t k = 0; k < n; ++k) {
+    uint64_t idx, secs;
+    if (!r.Varint(&idx) || idx >= p->attributes.size() || !r.Varint(&secs)) return bad("attribute header");
+    AttributeState& a = p->attributes[idx];
+    a.set_ms = static_cast<int64_t>(secs) * 1000;
+    Value& v = a.value;
+    v.is_null = false;
+    v.type = schema.attributes()[idx].type;
+    switch (v.type) {
+      case FieldType::kString: {
+        std::string_view s;
+        if (!r.Varint(&u) || !r.Bytes(u, &s)) return bad("string attribute");
+        v.s.assign(s);
+        break;
+      }
+      case FieldType::kNumber:
+        if (!r.Fixed(&v.number)) return bad("number attribute");
+        break;
+      case FieldType::kInt:
+      case FieldType::kTimestamp:
+        if (!r.SignedVarint(&v.i)) return bad("int attribute");
+        break;
+      case FieldType::kBool: {
+        uint8_t b;
+        if (!r.Fixed(&b) || b > 1) return bad("bool attribute");
+        v.b = b;
+        break;
+      }
+      case FieldType::kEnum:
+        if (!r.Varint(&u) || u >= schema.attributes()[idx].values.size()) return bad("enum attribute");
+        v.i = static_cast<int64_t>(u);
+        break;
+      case FieldType::kFlags: {
+        uint64_t count;
+        if (!r.Varint(&count) || count > 64) return bad("flags attribute");
+        for (uint64_t j = 0; j < count; ++j) {
+          std::string_view name;
+          uint8_t b;
+          if (!r.Varint(&u) || !r.Bytes(u, &name) || !r.Fixed(&b)) return bad("flag");
+          v.flags.emplace_back(std::string(name), b != 0);
+        }
+        break;
+      }
+    }
+  }
+  if (!r.Varint(&n) || n > p->aggregates.size()) return bad("aggregate count");
+  for (uint64_t k = 0; k < n; ++k) {
+    uint64_t idx;
+    if (!r.Varint(&idx) || idx >= p->aggregates.size()) return bad("aggregate index");
+    const AggregateDef& def = schema.aggregates()[idx];
+    AggregateState& s = p->aggregates[idx];
+    if (def.op == AggregateOp::kLastTime) {
+      if (!r.Varint(&u)) return bad("last_time");
+      s.last_ms = static_cast<int64_t>(u);
+      continue;
+    }
+    uint64_t count;
+    if (!r.SignedVarint(&s.newest_day) || !r.Varint(&count) || count > static_cast<uint64_t>(def.retention_days)) {
+      return bad("series header");
+    }
+    s.buckets.assign(def.retention_days, EmptyBucket(def.op));
+    for (uint64_t j = 0; j < count; ++j) {
+      uint64_t age;
+      float value;
+      if (!r.Varint(&age) || age >= s.buckets.size() || !r.Fixed(&value)) return bad("series bucket");
+      s.buckets[age] = value;
+    }
+  }
+  if (!r.Varint(&n) || n > 1000000) return bad("id count");
+  p->recent_ids.resize(n);
+  for (RecentId& id : p->recent_ids) {
+    if (!r.Fixed(&id.hash) || !r.Varint(&u)) return bad("recent id");
+    id.ts = p->last_seen - static_cast<int64_t>(u);
+  }
+  if (!r.done()) return bad("trailing bytes");
+  return Status::Ok();
+}
+
+}  // namespace kairos

@@ -1,0 +1,133 @@
+#include "profile/profile.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "common/hash.h"
+#include "common/time_format.h"
+#include "schema/config.h"
+
+namespace kairos {
+namespace {
+
+constexpr int64_t kWindow = 72 * kMsPerHour;
+
+class ProfileTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto s = Schema::Parse(DefaultSchemaYaml(), "schema.yaml");
+    ASSERT_TRUE(s.ok());
+    schema_ = *s;
+    profile_ = Profile::Empty(*schema_);
+  }
+  // Applies a JSON event; returns the outcome.
+  ApplyOutcome Apply(const std::string& json) {
+    EventParser parser(schema_);
+    Event e;
+    Status s = parser.Parse(json, &e);
+    EXPECT_TRUE(s.ok()) << s.ToString();
+    return ApplyEvent(*schema_, e, StableHash64(e.event_id), kWindow, &profile_);
+  }
+  static std::string Usage(const std::string& id, const std::string& ts, const char* kind, double amount) {
+    return R"({"event_id":")" + id + R"(","subscriber_id":"s1","type":"usage","ts":")" + ts +
+           R"(","kind":")" + kind + R"(","amount":)" + std::to_string(amount) + "}";
+  }
+  double Window(const char* agg, int days, const char* now) {
+    const int idx = schema_->AggregateIndex(agg);
+    return WindowValue(schema_->aggregates()[idx], profile_.aggregates[idx], days, *ParseRfc3339(now));
+  }
+  std::shared_ptr<const Schema> schema_;
+  Profile profile_;
+};
+
+TEST_F(ProfileTest, WindowedSumsByUtcDay) {
+  // Hand-computed: data on Jan 1 (100), Jan 5 (50 + 25), Jan 7 (10); voice on Jan 7 (3).
+  ASSERT_EQ(Apply(Usage("a", "2026-01-01T12:00:00Z", "data", 100)), ApplyOutcome::kApplied);
+  ASSERT_EQ(Apply(Usage("b", "2026-01-05T08:00:00Z", "data", 50)), ApplyOutcome::kApplied);
+  ASSERT_EQ(Apply(Usage("c", "2026-01-05T23:59:59Z", "data", 25)), ApplyOutcome::kApplied);
+  ASSERT_EQ(Apply(Usage("d", "2026-01-07T00:00:00Z", "data", 10)), ApplyOutcome::kApplied);
+  ASSERT_EQ(Apply(Usage("e", "2026-01-07T01:00:00Z", "voice", 3)), ApplyOutcome::kApplied);
+  const char* now = "2026-01-07T18:00:00Z";
+  EXPECT_DOUBLE_EQ(Window("data_mb", 1, now), 10);    // Jan 7
+  EXPECT_DOUBLE_EQ(Window("data_mb", 7, now), 185);   // Jan 1..7
+  EXPECT_DOUBLE_EQ(Window("data_mb", 30, now), 185);
+  EXPECT_DOUBLE_EQ(Window("voice_min", 7, now), 3);
+  // A week later the Jan 1 and Jan 5 usage has left the 7-day window.
+  EXPECT_DOUBLE_EQ(Window("data_mb", 7, "2026-01-12T00:00:00Z"), 10);
+  EXPECT_DOUBLE_EQ(Window("data_mb", 1, "2026-01-12T00:00:00Z"), 0);
+  EXPECT_EQ(profile_.events_applied, 5);
+}
+
+TEST_F(ProfileTest, FiltersCountsMaxAndLastTime) {
+  Apply(R"({"event_id":"r1","subscriber_id":"s1","type":"usage","ts":"2026-01-02T00:00:00Z","kind":"data","amount":40,"roaming":true})");
+  Apply(R"({"event_id":"r2","subscriber_id":"s1","type":"usage","ts":"2026-01-02T01:00:00Z","kind":"data","amount":60,"roaming":false})");
+  Apply(R"({"event_id":"t1","subscriber_id":"s1","type":"ticket","ts":"2026-01-02T02:00:00Z","category":"network"})");
+  Apply(R"({"event_id":"t2","subscriber_id":"s1","type":"ticket","ts":"2026-01-03T02:00:00Z","category":"billing"})");
+  Apply(R"({"event_id":"p1","subscriber_id":"s1","type":"payment","ts":"2026-01-03T02:00:00Z","amount_eur":30,"days_late":4})");
+  Apply(R"({"event_id":"p2","subscriber_id":"s1","type":"payment","ts":"2026-01-03T03:00:00Z","amount_eur":30,"days_late":9})");
+  Apply(R"({"event_id":"u1","subscriber_id":"s1","type":"topup","ts":"2026-01-03T04:00:00Z","amount_eur":15})");
+  const char* now = "2026-01-04T00:00:00Z";
+  EXPECT_DOUBLE_EQ(Window("roaming_mb", 30, now), 40);
+  EXPECT_DOUBLE_EQ(Window("data_mb", 30, now), 100);
+  EXPECT_DOUBLE_EQ(Window("tickets", 30, now), 2);
+  EXPECT_DOUBLE_EQ(Window("max_days_late", 90, now), 9);
+  EXPECT_TRUE(std::isnan(Window("max_days_late", 90, "2026-06-01T00:00:00Z")));
+  const int last = schema_->AggregateIndex("last_topup");
+  EXPECT_EQ(profile_.aggregates[last].last_ms, *ParseRfc3339("2026-01-03T04:00:00Z"));
+}
+
+TEST_F(ProfileTest, DuplicatesAndLateEvents) {
+  ASSERT_EQ(Apply(Usage("a", "2026-01-10T00:00:00Z", "data", 5)), ApplyOutcome::kApplied);
+  EXPECT_EQ(Apply(Usage("a", "2026-01-10T00:00:00Z", "data", 5)), ApplyOutcome::kDuplicate);
+  // Same id, different content: still the same event id, so a duplicate.
+  EXPECT_EQ(Apply(Usage("a", "2026-01-10T00:00:01Z", "data", 7)), ApplyOutcome::kDuplicate);
+  // Older than newest - 72 h: cannot be checked, refused.
+  EXPECT_EQ(Apply(Usage("old", "2026-01-06T23:59:59Z", "data", 1)), ApplyOutcome::kTooLate);
+  // Within the window: applied even though out of order.
+  EXPECT_EQ(Apply(Usage("b", "2026-01-08T00:00:00Z", "data", 1)), ApplyOutcome::kApplied);
+  EXPECT_EQ(profile_.events_applied, 2);
+  EXPECT_DOUBLE_EQ(Window("data_mb", 30, "2026-01-10T00:00:00Z"), 6);
+}
+
+TEST_F(ProfileTest, NewerMasterDataWins) {
+  Apply(R"({"event_id":"a","subscriber_id":"s1","type":"subscriber","ts":"2026-01-10T00:00:00Z","plan_id":"L"})");
+  Apply(R"({"event_id":"b","subscriber_id":"s1","type":"subscriber","ts":"2026-01-09T00:00:00Z","plan_id":"S","region":"north"})");
+  const int plan = schema_->AttributeIndex("plan_id");
+  const int region = schema_->AttributeIndex("region");
+  EXPECT_EQ(profile_.attributes[plan].value.s, "L");      // older event did not overwrite
+  EXPECT_EQ(profile_.attributes[region].value.s, "north");  // but filled what was unset
+}
+
+TEST_F(ProfileTest, EncodeDecodeRoundTripAndCompactness) {
+  Apply(R"({"event_id":"s","subscriber_id":"s1","type":"subscriber","ts":"2026-01-01T00:00:00Z",)"
+        R"("plan_type":"postpaid","plan_id":"M12","price_eur":39.99,"data_allowance_mb":12000,)"
+        R"("consents":{"sms":true,"email":false},"birth_year":1985,"cycle_days":30,"contract_end":"2027-01-01T00:00:00Z"})");
+  for (int d = 1; d <= 28; ++d) {
+    char ts[32];
+    std::snprintf(ts, sizeof ts, "2026-01-%02dT10:00:00Z", d);
+    Apply(Usage("d" + std::to_string(d), ts, "data", 200 + d));
+    Apply(Usage("v" + std::to_string(d), ts, "voice", 4));
+  }
+  std::string bytes;
+  EncodeProfile(*schema_, profile_, &bytes);
+  EXPECT_LT(bytes.size(), 1024u);
+  Profile back;
+  ASSERT_TRUE(DecodeProfile(*schema_, bytes, &back).ok());
+  std::string again;
+  EncodeProfile(*schema_, back, &again);
+  EXPECT_EQ(bytes, again);
+  EXPECT_EQ(back.events_applied, profile_.events_applied);
+  EXPECT_EQ(back.attributes[schema_->AttributeIndex("consents")].value.flags,
+            (Flags{{"sms", true}, {"email", false}}));
+  // Every truncation and a flipped version byte are detected, never read out of bounds.
+  for (size_t n = 0; n < bytes.size(); ++n) {
+    Status s = DecodeProfile(*schema_, std::string_view(bytes).substr(0, n), &back);
+    EXPECT_EQ(s.code(), ErrorCode::kCorruption) << n;
+  }
+  bytes[0] = 9;
+  EXPECT_EQ(DecodeProfile(*schema_, bytes, &back).code(), ErrorCode::kCorruption);
+}
+
+}  // namespace
+}  // namespace kairos

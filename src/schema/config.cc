@@ -1,0 +1,89 @@
+#include "schema/config.h"
+
+#include "schema/yaml_util.h"
+
+namespace kairos {
+
+Result<Config> Config::Parse(std::string_view yaml_text, std::string_view file) {
+  KAIROS_ASSIGN_OR_RETURN(YAML::Node root, ParseYaml(yaml_text, file));
+  Config c;
+  if (root.IsNull()) return c;  // an empty file means all defaults
+  KAIROS_RETURN_IF_ERROR(CheckKeys(file, root, {"server", "store", "durability", "ingest"}, "kairos.yaml"));
+  if (const YAML::Node s = root["server"]) {
+    KAIROS_RETURN_IF_ERROR(CheckKeys(file, s, {"host", "port", "threads", "max_body_bytes", "max_batch_events", "idle_timeout"}, "server"));
+    if (s["host"]) { KAIROS_ASSIGN_OR_RETURN(c.server.host, YamlString(file, s["host"], "server.host")); }
+    if (s["port"]) {
+      KAIROS_ASSIGN_OR_RETURN(int64_t p, YamlInt(file, s["port"], "server.port"));
+      if (p < 0 || p > 65535) return YamlError(file, s["port"], "server.port must be 0..65535");
+      c.server.port = static_cast<int>(p);
+    }
+    if (s["threads"]) {
+      KAIROS_ASSIGN_OR_RETURN(int64_t t, YamlInt(file, s["threads"], "server.threads"));
+      if (t < 1 || t > 256) return YamlError(file, s["threads"], "server.threads must be 1..256");
+      c.server.threads = static_cast<int>(t);
+    }
+    if (s["max_body_bytes"]) { KAIROS_ASSIGN_OR_RETURN(c.server.max_body_bytes, YamlBytes(file, s["max_body_bytes"], "server.max_body_bytes")); }
+    if (s["max_batch_events"]) {
+      KAIROS_ASSIGN_OR_RETURN(c.server.max_batch_events, YamlInt(file, s["max_batch_events"], "server.max_batch_events"));
+      if (c.server.max_batch_events < 1) return YamlError(file, s["max_batch_events"], "server.max_batch_events must be positive");
+    }
+    if (s["idle_timeout"]) { KAIROS_ASSIGN_OR_RETURN(c.server.idle_timeout_ms, YamlDurationMs(file, s["idle_timeout"], "server.idle_timeout")); }
+  }
+  if (const YAML::Node s = root["store"]) {
+    KAIROS_RETURN_IF_ERROR(CheckKeys(file, s, {"path", "map_size", "wal_segment_size", "checkpoint_interval"}, "store"));
+    if (s["path"]) { KAIROS_ASSIGN_OR_RETURN(c.store.path, YamlString(file, s["path"], "store.path")); }
+    if (s["map_size"]) { KAIROS_ASSIGN_OR_RETURN(c.store.map_size_bytes, YamlBytes(file, s["map_size"], "store.map_size")); }
+    if (s["wal_segment_size"]) { KAIROS_ASSIGN_OR_RETURN(c.store.wal_segment_bytes, YamlBytes(file, s["wal_segment_size"], "store.wal_segment_size")); }
+    if (s["checkpoint_interval"]) { KAIROS_ASSIGN_OR_RETURN(c.store.checkpoint_interval_ms, YamlDurationMs(file, s["checkpoint_interval"], "store.checkpoint_interval")); }
+    if (c.store.map_size_bytes < (int64_t{1} << 20)) return YamlError(file, s, "store.map_size must be at least 1MiB");
+    if (c.store.wal_segment_bytes < (int64_t{1} << 16)) return YamlError(file, s, "store.wal_segment_size must be at least 64KiB");
+  }
+  if (const YAML::Node d = root["durability"]) {
+    KAIROS_ASSIGN_OR_RETURN(std::string v, YamlString(file, d, "durability"));
+    if (v == "strict") c.durability = Durability::kStrict;
+    else if (v == "group") c.durability = Durability::kGroup;
+    else return YamlError(file, d, "durability must be strict or group, got \"" + v + "\"");
+  }
+  if (const YAML::Node s = root["ingest"]) {
+    KAIROS_RETURN_IF_ERROR(CheckKeys(file, s, {"max_future", "dedupe_window"}, "ingest"));
+    if (s["max_future"]) { KAIROS_ASSIGN_OR_RETURN(c.ingest.max_future_ms, YamlDurationMs(file, s["max_future"], "ingest.max_future")); }
+    if (s["dedupe_window"]) { KAIROS_ASSIGN_OR_RETURN(c.ingest.dedupe_window_ms, YamlDurationMs(file, s["dedupe_window"], "ingest.dedupe_window")); }
+  }
+  return c;
+}
+
+Result<Config> Config::Load(const std::string& path) {
+  KAIROS_ASSIGN_OR_RETURN(std::string text, ReadFile(path));
+  return Parse(text, path);
+}
+
+std::string_view DefaultConfigYaml() {
+  return R"yaml(# Kairos workspace configuration. Durations: 500ms, 30s, 15m, 48h, 7d. Sizes: 64KiB, 64MiB, 8GiB.
+
+server:
+  host: 127.0.0.1          # listen address; use 0.0.0.0 to accept other machines
+  port: 8080
+  threads: 2               # I/O threads (one per core is right)
+  max_body_bytes: 32MiB    # larger request bodies get 413 before they are read
+  max_batch_events: 100000 # events per NDJSON request
+  idle_timeout: 30s        # a client that sends nothing for this long is disconnected
+
+store:
+  path: data               # profile store (LMDB) and write-ahead log, relative to this folder
+  map_size: 16GiB          # upper bound of the LMDB file; disk is used only as profiles grow
+  wal_segment_size: 64MiB
+  checkpoint_interval: 5s  # how often LMDB is synced and old WAL segments are removed
+
+# strict: every acknowledged write is on disk on its own (fsync per request).
+# group:  concurrent writes share one fsync before they are acknowledged; same guarantee
+#         against a killed process, higher throughput. LMDB itself is synced at checkpoints.
+durability: group
+
+ingest:
+  max_future: 24h          # events stamped further ahead of the server clock are rejected
+  dedupe_window: 72h       # event ids are remembered per subscriber this long (event time);
+                           # older events than newest-minus-window are rejected as too late
+)yaml";
+}
+
+}  // namespace kairos

@@ -1,0 +1,52 @@
+// Config: the workspace's kairos.yaml (server, store, durability, ingestion limits).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "common/status.h"
+
+namespace kairos {
+
+enum class Durability {
+  kStrict,  // each write is fsynced on its own, LMDB data synced on every commit
+  kGroup,   // concurrent writes share one WAL fsync; LMDB synced at checkpoints
+};
+
+struct ServerConfig {
+  std::string host = "127.0.0.1";
+  int port = 8080;
+  int threads = 2;
+  int64_t max_body_bytes = 32 << 20;
+  int64_t max_batch_events = 100000;
+  int64_t idle_timeout_ms = 30000;
+};
+
+struct StoreConfig {
+  std::string path = "data";            // relative to the workspace
+  int64_t map_size_bytes = int64_t{16} << 30;
+  int64_t wal_segment_bytes = 64 << 20;
+  int64_t checkpoint_interval_ms = 5000;
+};
+
+struct IngestConfig {
+  int64_t max_future_ms = 24 * 3600 * 1000LL;
+  int64_t dedupe_window_ms = 72 * 3600 * 1000LL;
+};
+
+struct Config {
+  ServerConfig server;
+  StoreConfig store;
+  Durability durability = Durability::kGroup;
+  IngestConfig ingest;
+
+  static Result<Config> Parse(std::string_view yaml_text, std::string_view file_name);
+  static Result<Config> Load(const std::string& path);
+};
+
+// The commented files `kairos init` writes. Both parse as-is (tested).
+std::string_view DefaultConfigYaml();
+std::string_view DefaultSchemaYaml();
+
+}  // namespace kairos
