@@ -1,8 +1,14 @@
 #include "ingest/engine.h"
 
 #include <absl/container/flat_hash_map.h>
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
 
+#include <cerrno>
+#include <charconv>
 #include <chrono>
+#include <cstring>
 #include <condition_variable>
 #include <deque>
 #include <filesystem>
@@ -55,6 +61,16 @@ std::string FirstDifference(const std::string& stored, const std::string& curren
   return "";
 }
 
+Result<uint64_t> ParseSeq(const std::optional<std::string>& stored) {
+  if (!stored) return uint64_t{0};
+  uint64_t v = 0;
+  auto [p, ec] = std::from_chars(stored->data(), stored->data() + stored->size(), v);
+  if (ec != std::errc() || p != stored->data() + stored->size()) {
+    return Corruption("store meta applied_seq is not a number: \"" + stored->substr(0, 32) + "\"");
+  }
+  return v;
+}
+
 // One parsed event on its way to the writer.
 struct Item {
   Event event;
@@ -75,6 +91,22 @@ class EngineImpl final : public Engine {
   EngineImpl(Workspace ws, const Clock* clock, EngineOptions options)
       : ws_(std::move(ws)), clock_(clock), options_(options) {}
 
+  // One process per store: a second `serve` or `ingest` on the same workspace would append to
+  // the same WAL. The lock is released by the kernel when the process dies, even by kill -9.
+  Status LockStore(const std::string& dir) {
+    std::error_code ec;
+    fs::create_directories(dir, ec);
+    if (ec) return IoError("cannot create " + dir + ": " + ec.message());
+    const std::string path = (fs::path(dir) / "LOCK").string();
+    lock_fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (lock_fd_ < 0) return IoError("cannot open " + path + ": " + std::strerror(errno));
+    if (::flock(lock_fd_, LOCK_EX | LOCK_NB) != 0) {
+      return Status(ErrorCode::kFailedPrecondition,
+                    "the store " + dir + " is in use by another Kairos process (stop it first)");
+    }
+    return Status::Ok();
+  }
+
   ~EngineImpl() override {
     {
       std::lock_guard<std::mutex> lock(mu_);
@@ -83,11 +115,15 @@ class EngineImpl final : public Engine {
     work_cv_.notify_all();
     if (writer_.joinable()) writer_.join();
     // Make the state on disk complete so the next start needs no replay.
-    if (store_) (void)CheckpointLocked();
+    if (store_ && wal_) (void)CheckpointLocked();
+    wal_.reset();
+    store_.reset();
+    if (lock_fd_ >= 0) ::close(lock_fd_);
   }
 
   Status Open() {
     const std::string dir = ws_.StorePath();
+    KAIROS_RETURN_IF_ERROR(LockStore(dir));
     LmdbStore::Options so;
     so.map_size_bytes = ws_.config.store.map_size_bytes;
     so.sync_each_commit = ws_.config.durability == Durability::kStrict;
@@ -101,7 +137,7 @@ class EngineImpl final : public Engine {
                              "); changing attributes or aggregates needs a fresh store");
     }
     KAIROS_ASSIGN_OR_RETURN(auto applied, store_->GetMeta(kAppliedSeqKey));
-    const uint64_t applied_seq = applied ? std::stoull(*applied) : 0;
+    KAIROS_ASSIGN_OR_RETURN(const uint64_t applied_seq, ParseSeq(applied));
 
     const auto start = std::chrono::steady_clock::now();
     Wal::OpenInfo info;
@@ -425,7 +461,8 @@ class EngineImpl final : public Engine {
   Status CheckpointLocked() {
     KAIROS_RETURN_IF_ERROR(store_->Sync());
     KAIROS_ASSIGN_OR_RETURN(auto applied, store_->GetMeta(kAppliedSeqKey));
-    if (applied) KAIROS_RETURN_IF_ERROR(wal_->Trim(std::stoull(*applied)));
+    KAIROS_ASSIGN_OR_RETURN(const uint64_t applied_seq, ParseSeq(applied));
+    KAIROS_RETURN_IF_ERROR(wal_->Trim(applied_seq));
     last_checkpoint_ = std::chrono::steady_clock::now();
     std::lock_guard<std::mutex> lock(stats_mu_);
     ++stats_.checkpoints;
@@ -433,6 +470,7 @@ class EngineImpl final : public Engine {
   }
 
   Workspace ws_;
+  int lock_fd_ = -1;
   const Clock* clock_;
   EngineOptions options_;
   std::unique_ptr<LmdbStore> store_;

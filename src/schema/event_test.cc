@@ -62,6 +62,8 @@ struct BadEvent {
   const char* message;  // expected part of the message
 };
 
+void PrintTo(const BadEvent& b, std::ostream* os) { *os << b.field << " " << b.message; }
+
 class EventErrors : public EventParse, public ::testing::WithParamInterface<BadEvent> {};
 
 TEST_P(EventErrors, NameTheFieldAndTheProblem) {

@@ -30,6 +30,8 @@ struct BadSchema {
   const char* message;  // expected part of the message
 };
 
+void PrintTo(const BadSchema& b, std::ostream* os) { *os << b.message; }
+
 class SchemaErrors : public ::testing::TestWithParam<BadSchema> {};
 
 TEST_P(SchemaErrors, NameFileLineColumnAndProblem) {

@@ -1,0 +1,73 @@
+// The kairos subcommands. Each returns the process exit code: 0 success, 1 failure (with a
+// one-line reason on stderr), as DESIGN.md §5 asks.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace kairos::app {
+
+struct InitArgs {
+  std::string dir;
+  bool demo = false;
+  bool json = false;
+};
+int RunInit(const InitArgs& args);
+
+struct CheckArgs {
+  std::string workspace;
+  bool json = false;
+};
+int RunCheck(const CheckArgs& args);
+
+struct IngestArgs {
+  std::string workspace;
+  std::vector<std::string> files;
+  std::string rejects_path = "kairos-rejects.ndjson";
+  int64_t chunk_bytes = 4 << 20;
+  bool json = false;
+};
+int RunIngest(const IngestArgs& args);
+
+struct ServeArgs {
+  std::string workspace;
+  std::string host;  // empty: from kairos.yaml
+  int port = -1;     // -1: from kairos.yaml
+};
+int RunServe(const ServeArgs& args);
+
+struct GenerateArgs {
+  std::string out;
+  int64_t subscribers = 100000;
+  int days = 60;
+  uint64_t seed = 1;
+  std::string end;  // YYYY-MM-DD; empty: the generator's fixed default
+  bool json = false;
+};
+int RunGenerate(const GenerateArgs& args);
+
+struct ProfileArgs {
+  std::string workspace;
+  std::string subscriber;
+  std::string at;  // RFC 3339; empty: now
+};
+int RunProfile(const ProfileArgs& args);
+
+struct StreamArgs {
+  std::string host = "127.0.0.1";
+  int port = 8080;
+  int64_t subscribers = 100000;
+  uint64_t seed = 1;
+  double rate = 200;       // events per second
+  double seconds = 0;      // 0: until interrupted
+  int batch_interval_ms = 1000;
+};
+int RunStream(const StreamArgs& args);
+
+// Shared helpers.
+bool StderrIsTerminal();
+// Prints "kairos: <message>" to stderr and returns 1.
+int Fail(const std::string& message);
+
+}  // namespace kairos::app

@@ -1,0 +1,70 @@
+// kairos: one binary, one subcommand per job. This file only declares the command line; each
+// command lives in its own file and is the only code that wires modules together.
+#include <CLI/CLI.hpp>
+
+#include "app/commands.h"
+
+int main(int argc, char** argv) {
+  using namespace kairos::app;
+  CLI::App app{"Kairos: real-time next-best-action engine for telecom operators"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", "kairos 0.1.0");
+
+  InitArgs init;
+  auto* init_cmd = app.add_subcommand("init", "Create a workspace with a commented, working configuration");
+  init_cmd->add_option("dir", init.dir, "Workspace folder to create")->required();
+  init_cmd->add_flag("--demo", init.demo, "The demo operator's workspace");
+  init_cmd->add_flag("--json", init.json, "Machine-readable output");
+
+  CheckArgs check;
+  auto* check_cmd = app.add_subcommand("check", "Validate every file of a workspace (file:line:column: message)");
+  check_cmd->add_option("--workspace,-w", check.workspace, "Workspace folder")->required();
+  check_cmd->add_flag("--json", check.json, "Machine-readable output");
+
+  GenerateArgs gen;
+  auto* gen_cmd = app.add_subcommand("generate", "Generate a synthetic operator: events, subscribers and ground truth as NDJSON");
+  gen_cmd->add_option("--out,-o", gen.out, "Output folder")->required();
+  gen_cmd->add_option("--subscribers,-n", gen.subscribers, "Number of subscribers")->check(CLI::Range(int64_t{1}, int64_t{100000000}));
+  gen_cmd->add_option("--days,-d", gen.days, "Days of history")->check(CLI::Range(1, 3650));
+  gen_cmd->add_option("--seed,-s", gen.seed, "Random seed (same seed, same bytes)");
+  gen_cmd->add_option("--end", gen.end, "First day after the history, YYYY-MM-DD (default 2026-01-01)");
+  gen_cmd->add_flag("--json", gen.json, "Machine-readable output");
+
+  IngestArgs ingest;
+  auto* ingest_cmd = app.add_subcommand("ingest", "Ingest NDJSON event files (optionally gzip) into a workspace's store");
+  ingest_cmd->add_option("--workspace,-w", ingest.workspace, "Workspace folder")->required();
+  ingest_cmd->add_option("files", ingest.files, "NDJSON files (.gz accepted)")->required();
+  ingest_cmd->add_option("--rejects", ingest.rejects_path, "Where rejected lines are reported (NDJSON)");
+  ingest_cmd->add_flag("--json", ingest.json, "Machine-readable output");
+
+  ServeArgs serve;
+  auto* serve_cmd = app.add_subcommand("serve", "Run the HTTP server on a workspace");
+  serve_cmd->add_option("--workspace,-w", serve.workspace, "Workspace folder")->required();
+  serve_cmd->add_option("--host", serve.host, "Listen address (default from kairos.yaml: 127.0.0.1)");
+  serve_cmd->add_option("--port,-p", serve.port, "Listen port (default from kairos.yaml: 8080)")->check(CLI::Range(0, 65535));
+
+  ProfileArgs profile;
+  auto* profile_cmd = app.add_subcommand("profile", "Print one subscriber's profile as JSON (server must not be running)");
+  profile_cmd->add_option("--workspace,-w", profile.workspace, "Workspace folder")->required();
+  profile_cmd->add_option("subscriber", profile.subscriber, "Subscriber id")->required();
+  profile_cmd->add_option("--at", profile.at, "Evaluate aggregates at this time (RFC 3339; default now)");
+
+  StreamArgs stream;
+  auto* stream_cmd = app.add_subcommand("stream", "Send a live synthetic event stream to a running server");
+  stream_cmd->add_option("--host", stream.host, "Server address (loopback)");
+  stream_cmd->add_option("--port,-p", stream.port, "Server port");
+  stream_cmd->add_option("--subscribers,-n", stream.subscribers, "Subscribers of the generated world");
+  stream_cmd->add_option("--seed,-s", stream.seed, "Seed of the generated world");
+  stream_cmd->add_option("--rate", stream.rate, "Events per second")->check(CLI::Range(0.1, 1e7));
+  stream_cmd->add_option("--seconds", stream.seconds, "Stop after this many seconds (0: until Ctrl-C)");
+
+  CLI11_PARSE(app, argc, argv);
+  if (*init_cmd) return RunInit(init);
+  if (*check_cmd) return RunCheck(check);
+  if (*gen_cmd) return RunGenerate(gen);
+  if (*ingest_cmd) return RunIngest(ingest);
+  if (*serve_cmd) return RunServe(serve);
+  if (*profile_cmd) return RunProfile(profile);
+  if (*stream_cmd) return RunStream(stream);
+  return 1;
+}
