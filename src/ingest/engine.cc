@@ -1,6 +1,5 @@
 #include "ingest/engine.h"
 
-#include <absl/container/flat_hash_map.h>
 #include <fcntl.h>
 #include <sys/file.h>
 #include <unistd.h>
@@ -320,78 +319,81 @@ class EngineImpl final : public Engine {
     }
   }
 
-  // Applies `items` to profiles inside `txn`. `accepted` receives the raw text of applied events
-  // (for the WAL) when non-null.
-  Status ApplyItems(LmdbStore::WriteTxn& txn, std::vector<Item>& items, IngestResult* result,
-                    std::vector<std::string_view>* accepted,
-                    absl::flat_hash_map<std::string, Profile>& touched) {
+  // One event of a group, with where its outcome is reported.
+  struct Ref {
+    Item* item;
+    IngestResult* result;  // null during recovery
+  };
+
+  // Applies a group's events inside `txn`. The events are ordered by subscriber first (stable,
+  // so each subscriber's events keep their order): every touched profile is then decoded,
+  // updated and encoded exactly once per group, and LMDB is walked in key order. Subscribers are
+  // independent, so this reordering changes no outcome. `accepted` receives the raw text of the
+  // applied events (for the WAL) when non-null.
+  Status ApplyGroup(LmdbStore::WriteTxn& txn, std::vector<Ref>& refs,
+                    std::vector<std::string_view>* accepted, int64_t* new_subscribers) {
     const Schema& schema = *ws_.schema;
-    for (Item& it : items) {
-      auto [slot, inserted] = touched.try_emplace(it.event.subscriber_id);
-      Profile& p = slot->second;
-      if (inserted) {
-        std::string_view bytes;
-        Status s = txn.GetProfile(it.event.subscriber_id, &bytes);
-        if (s.ok()) {
-          KAIROS_RETURN_IF_ERROR(DecodeProfile(schema, bytes, &p).WithContext(
-              "subscriber " + it.event.subscriber_id));
-        } else if (s.code() == ErrorCode::kNotFound) {
-          p = Profile::Empty(schema);
-        } else {
-          return s;
+    std::stable_sort(refs.begin(), refs.end(), [](const Ref& a, const Ref& b) {
+      return a.item->event.subscriber_id < b.item->event.subscriber_id;
+    });
+    Profile& p = current_;
+    for (size_t i = 0; i < refs.size();) {
+      const std::string& sub = refs[i].item->event.subscriber_id;
+      std::string_view bytes;
+      Status s = txn.GetProfile(sub, &bytes);
+      if (s.ok()) {
+        KAIROS_RETURN_IF_ERROR(DecodeProfile(schema, bytes, &p).WithContext("subscriber " + sub));
+      } else if (s.code() == ErrorCode::kNotFound) {
+        p.Reset(schema);
+      } else {
+        return s;
+      }
+      const bool existed = s.ok();
+      for (; i < refs.size() && refs[i].item->event.subscriber_id == sub; ++i) {
+        const Item& it = *refs[i].item;
+        IngestResult* result = refs[i].result;
+        switch (ApplyEvent(schema, it.event, StableHash64(it.event.event_id),
+                           ws_.config.ingest.dedupe_window_ms, &p)) {
+          case ApplyOutcome::kApplied:
+            if (result) ++result->accepted;
+            if (accepted) accepted->push_back(it.raw);
+            break;
+          case ApplyOutcome::kDuplicate:
+            if (result) ++result->duplicates;
+            break;
+          case ApplyOutcome::kTooLate:
+            if (result) result->rejected.push_back(TooLate(it));
+            break;
         }
       }
-      const ApplyOutcome outcome = ApplyEvent(schema, it.event, StableHash64(it.event.event_id),
-                                              ws_.config.ingest.dedupe_window_ms, &p);
-      switch (outcome) {
-        case ApplyOutcome::kApplied:
-          if (result) ++result->accepted;
-          if (accepted) accepted->push_back(it.raw);
-          break;
-        case ApplyOutcome::kDuplicate:
-          if (result) ++result->duplicates;
-          break;
-        case ApplyOutcome::kTooLate:
-          if (result) {
-            result->rejected.push_back(
-                {it.line, ErrorCode::kOutOfRange,
-                 "/ts: " + FormatRfc3339(it.event.ts) + " is older than the dedupe window (" +
-                     std::to_string(ws_.config.ingest.dedupe_window_ms / 3600000) +
-                     " h) behind this subscriber's newest event; it cannot be checked for "
-                     "duplicates (raise ingest.dedupe_window)",
-                 "/ts"});
-          }
-          break;
-      }
+      if (p.events_applied == 0) continue;  // e.g. only too-late events: nothing to store
+      if (!existed && new_subscribers) ++*new_subscribers;
+      EncodeProfile(schema, p, &encode_buffer_);
+      KAIROS_RETURN_IF_ERROR(txn.PutProfile(sub, encode_buffer_));
     }
     return Status::Ok();
   }
 
-  Status WriteTouched(LmdbStore::WriteTxn& txn, absl::flat_hash_map<std::string, Profile>& touched,
-                      int64_t* new_subscribers) {
-    std::string buf;
-    for (auto& [id, p] : touched) {
-      if (p.events_applied == 0) continue;  // e.g. only too-late events: nothing to store
-      if (new_subscribers && p.events_applied > 0) {
-        std::string_view existing;
-        if (txn.GetProfile(id, &existing).code() == ErrorCode::kNotFound) ++*new_subscribers;
-      }
-      EncodeProfile(*ws_.schema, p, &buf);
-      KAIROS_RETURN_IF_ERROR(txn.PutProfile(id, buf));
-    }
-    return Status::Ok();
+  Rejection TooLate(const Item& it) const {
+    return {it.line, ErrorCode::kOutOfRange,
+            "/ts: " + FormatRfc3339(it.event.ts) + " is older than the dedupe window (" +
+                std::to_string(ws_.config.ingest.dedupe_window_ms / 3600000) +
+                " h) behind this subscriber's newest event; it cannot be checked for duplicates "
+                "(raise ingest.dedupe_window)",
+            "/ts"};
   }
 
   Status CommitGroup(std::vector<Request*>& group) {
     KAIROS_ASSIGN_OR_RETURN(auto txn, store_->BeginWrite());
-    absl::flat_hash_map<std::string, Profile> touched;
     std::vector<std::string_view> accepted;
     std::vector<IngestResult> partial(group.size());
+    std::vector<Ref> refs;
     for (size_t i = 0; i < group.size(); ++i) {
-      KAIROS_RETURN_IF_ERROR(ApplyItems(txn, *group[i]->items, &partial[i], &accepted, touched));
+      for (Item& it : *group[i]->items) refs.push_back({&it, &partial[i]});
     }
     int64_t new_subs = 0;
-    KAIROS_RETURN_IF_ERROR(WriteTouched(txn, touched, &new_subs));
+    // On error the transaction aborts: nothing of the group is applied.
+    KAIROS_RETURN_IF_ERROR(ApplyGroup(txn, refs, &accepted, &new_subs));
     // Durability point: the WAL record of every applied event is on disk before the profile
     // change becomes visible and before anyone is told it was accepted.
     const uint64_t before = wal_->last_seq();
@@ -431,9 +433,9 @@ class EngineImpl final : public Engine {
     auto flush = [&]() -> Status {
       if (items.empty() && last == applied_seq) return Status::Ok();
       KAIROS_ASSIGN_OR_RETURN(auto txn, store_->BeginWrite());
-      absl::flat_hash_map<std::string, Profile> touched;
-      KAIROS_RETURN_IF_ERROR(ApplyItems(txn, items, nullptr, nullptr, touched));
-      KAIROS_RETURN_IF_ERROR(WriteTouched(txn, touched, nullptr));
+      std::vector<Ref> refs;
+      for (Item& it : items) refs.push_back({&it, nullptr});
+      KAIROS_RETURN_IF_ERROR(ApplyGroup(txn, refs, nullptr, nullptr));
       KAIROS_RETURN_IF_ERROR(txn.PutMeta(kAppliedSeqKey, std::to_string(last)));
       KAIROS_RETURN_IF_ERROR(txn.Commit());
       replayed += static_cast<int64_t>(items.size());
@@ -483,6 +485,9 @@ class EngineImpl final : public Engine {
   std::thread writer_;
   std::mutex write_mu_;  // serialises LMDB write transactions and WAL use
   std::chrono::steady_clock::time_point last_checkpoint_;
+  // Writer-thread scratch, reused across groups so the hot path does not allocate.
+  Profile current_;
+  std::string encode_buffer_;
 
   mutable std::mutex stats_mu_;
   EngineStats stats_;

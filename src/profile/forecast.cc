@@ -9,14 +9,6 @@ namespace kairos {
 
 namespace {
 
-// Usage on `day` from the daily series (0 when out of range).
-double DayUsage(const AggregateState& s, int64_t day) {
-  if (s.newest_day == kNoDay) return 0;
-  const int64_t age = s.newest_day - day;
-  if (age < 0 || age >= static_cast<int64_t>(s.buckets.size())) return 0;
-  return s.buckets[age];
-}
-
 int64_t FloorDiv(int64_t a, int64_t b) { return a / b - ((a % b != 0) && ((a < 0) != (b < 0))); }
 
 std::optional<double> NumericAttribute(const Profile& p, int index) {
@@ -30,9 +22,9 @@ std::optional<double> NumericAttribute(const Profile& p, int index) {
 
 ForecastResult ComputeForecast(const Schema& schema, const ForecastDef& def, const Profile& p,
                                TimestampMs now) {
-  (void)schema;
   ForecastResult f;
-  const AggregateState& series = p.aggregates[def.series];
+  // Usage on a day from the daily series (0 outside what is kept: the series is a sum).
+  auto DayUsage = [&](int64_t day) { return DayValue(schema, p, def.series, day); };
   const int64_t today = DayOf(now);
 
   // The cycle containing today: cycles of L days starting at midnight UTC of the anchor day.
@@ -51,13 +43,13 @@ ForecastResult ComputeForecast(const Schema& schema, const ForecastDef& def, con
   f.cycle_end = end_day * kMsPerDay;
   f.days_left = static_cast<double>(f.cycle_end - now) / kMsPerDay;
 
-  for (int64_t d = start_day; d <= today; ++d) f.used += DayUsage(series, d);
+  for (int64_t d = start_day; d <= today; ++d) f.used += DayUsage(d);
 
   // Daily rate from completed days in the look-back window, not before the first event's day.
   const int64_t first_day = std::max(today - def.lookback_days, DayOf(p.first_seen));
   double sum = 0, sum_sq = 0;
   for (int64_t d = first_day; d < today; ++d) {
-    const double u = DayUsage(series, d);
+    const double u = DayUsage(d);
     sum += u;
     sum_sq += u * u;
     ++f.days_observed;
@@ -72,7 +64,7 @@ ForecastResult ComputeForecast(const Schema& schema, const ForecastDef& def, con
     // Only today so far: extrapolate today's usage from the part of the day elapsed (at least
     // an hour, so a first event at 00:01 does not explode), with a wide spread.
     const double elapsed = std::max(1.0 / 24, static_cast<double>(now - today * kMsPerDay) / kMsPerDay);
-    f.daily_mean = DayUsage(series, today) / elapsed;
+    f.daily_mean = DayUsage(today) / elapsed;
     f.daily_sd = f.daily_mean;
   }
 
@@ -88,7 +80,7 @@ ForecastResult ComputeForecast(const Schema& schema, const ForecastDef& def, con
     // Last reported balance minus the usage recorded on the days after the report.
     const int64_t report_day = DayOf(p.attributes[def.remaining].set_ms);
     double since = 0;
-    for (int64_t day = report_day + 1; day <= today; ++day) since += DayUsage(series, day);
+    for (int64_t day = report_day + 1; day <= today; ++day) since += DayUsage(day);
     f.remaining = std::max(0.0, *reported - since);
   } else if (f.allowance) {
     f.remaining = std::max(0.0, *f.allowance - f.used);

@@ -9,11 +9,15 @@
 
 namespace kairos {
 
+float EmptyBucket(AggregateOp op) {
+  return op == AggregateOp::kMax ? -std::numeric_limits<float>::infinity() : 0.0f;
+}
+
 namespace {
 constexpr uint8_t kFormatVersion = 1;
 
-float EmptyBucket(AggregateOp op) {
-  return op == AggregateOp::kMax ? -std::numeric_limits<float>::infinity() : 0.0f;
+void ClearBuckets(const AggregateDef& def, std::span<float> b) {
+  std::fill(b.begin(), b.end(), EmptyBucket(def.op));
 }
 
 bool Matches(const AggregateDef& def, const Event& e) {
@@ -29,23 +33,23 @@ bool Matches(const AggregateDef& def, const Event& e) {
   return true;
 }
 
-void AddToSeries(const AggregateDef& def, int64_t day, double amount, AggregateState* s) {
+void AddToSeries(const AggregateDef& def, int64_t day, double amount, AggregateState* s,
+                 std::span<float> buckets) {
   const int64_t r = def.retention_days;
-  if (s->buckets.size() != static_cast<size_t>(r)) s->buckets.assign(r, EmptyBucket(def.op));
   if (s->newest_day == kNoDay) s->newest_day = day;
   if (day > s->newest_day) {
     const int64_t shift = day - s->newest_day;
     if (shift >= r) {
-      std::fill(s->buckets.begin(), s->buckets.end(), EmptyBucket(def.op));
+      ClearBuckets(def, buckets);
     } else {
-      std::memmove(s->buckets.data() + shift, s->buckets.data(), (r - shift) * sizeof(float));
-      std::fill(s->buckets.begin(), s->buckets.begin() + shift, EmptyBucket(def.op));
+      std::memmove(buckets.data() + shift, buckets.data(), (r - shift) * sizeof(float));
+      std::fill(buckets.begin(), buckets.begin() + shift, EmptyBucket(def.op));
     }
     s->newest_day = day;
   }
   const int64_t age = s->newest_day - day;
   if (age >= r) return;  // older than anything a window can see
-  float& b = s->buckets[age];
+  float& b = buckets[age];
   switch (def.op) {
     case AggregateOp::kSum: b += static_cast<float>(amount); break;
     case AggregateOp::kCount: b += 1.0f; break;
@@ -57,9 +61,32 @@ void AddToSeries(const AggregateDef& def, int64_t day, double amount, AggregateS
 
 Profile Profile::Empty(const Schema& schema) {
   Profile p;
-  p.attributes.resize(schema.attributes().size());
-  p.aggregates.resize(schema.aggregates().size());
+  p.Reset(schema);
   return p;
+}
+
+void Profile::Reset(const Schema& schema) {
+  events_applied = 0;
+  first_seen = last_seen = 0;
+  attributes.resize(schema.attributes().size());
+  for (AttributeState& a : attributes) {
+    a.value.is_null = true;
+    a.value.flags.clear();
+    a.set_ms = 0;
+  }
+  recent_ids.clear();
+  // Buckets of an aggregate that was never written are already empty (invariant: a series gets
+  // its newest_day before its first bucket), so only used series need clearing.
+  if (buckets.size() != static_cast<size_t>(schema.total_buckets()) ||
+      aggregates.size() != schema.aggregates().size()) {
+    buckets.resize(static_cast<size_t>(schema.total_buckets()));
+    for (const AggregateDef& def : schema.aggregates()) ClearBuckets(def, Buckets(def));
+  } else {
+    for (size_t i = 0; i < aggregates.size(); ++i) {
+      if (aggregates[i].newest_day != kNoDay) ClearBuckets(schema.aggregates()[i], Buckets(schema.aggregates()[i]));
+    }
+  }
+  aggregates.assign(schema.aggregates().size(), AggregateState{});
 }
 
 ApplyOutcome ApplyEvent(const Schema& schema, const Event& e, uint64_t id_hash,
@@ -100,7 +127,7 @@ ApplyOutcome ApplyEvent(const Schema& schema, const Event& e, uint64_t id_hash,
       if (v.is_null) continue;  // sum/max over an absent field: nothing to add
       amount = v.AsDouble();
     }
-    AddToSeries(def, day, amount, &s);
+    AddToSeries(def, day, amount, &s, p->Buckets(def));
   }
   p->first_seen = first ? e.ts : std::min(p->first_seen, e.ts);
   p->last_seen = newest;
@@ -108,18 +135,29 @@ ApplyOutcome ApplyEvent(const Schema& schema, const Event& e, uint64_t id_hash,
   return ApplyOutcome::kApplied;
 }
 
-double WindowValue(const AggregateDef& def, const AggregateState& s, int window_days, TimestampMs now) {
+double DayValue(const Schema& schema, const Profile& p, int index, int64_t day) {
+  const AggregateDef& def = schema.aggregates()[index];
+  const AggregateState& s = p.aggregates[index];
+  const int64_t age = s.newest_day == kNoDay ? -1 : s.newest_day - day;
+  if (age < 0 || age >= def.retention_days) return EmptyBucket(def.op);
+  return p.Buckets(def)[age];
+}
+
+double WindowValue(const Schema& schema, const Profile& p, int index, int window_days, TimestampMs now) {
+  const AggregateDef& def = schema.aggregates()[index];
+  const AggregateState& s = p.aggregates[index];
+  const std::span<const float> buckets = p.Buckets(def);
   const bool is_max = def.op == AggregateOp::kMax;
   double total = is_max ? -std::numeric_limits<double>::infinity() : 0.0;
   if (s.newest_day != kNoDay) {
     const int64_t today = DayOf(now);
     const int64_t first_day = today - window_days + 1;
-    for (size_t age = 0; age < s.buckets.size(); ++age) {
+    for (size_t age = 0; age < buckets.size(); ++age) {
       const int64_t day = s.newest_day - static_cast<int64_t>(age);
       if (day > today) continue;
       if (day < first_day) break;
-      if (is_max) total = std::max(total, static_cast<double>(s.buckets[age]));
-      else total += s.buckets[age];
+      if (is_max) total = std::max(total, static_cast<double>(buckets[age]));
+      else total += buckets[age];
     }
   }
   if (is_max && std::isinf(total)) return std::nan("");
@@ -135,6 +173,7 @@ double WindowValue(const AggregateDef& def, const AggregateState& s, int window_
 // enum = index; flags = n { name | u8 }.
 void EncodeProfile(const Schema& schema, const Profile& p, std::string* out) {
   out->clear();
+  out->reserve(1024);
   out->push_back(static_cast<char>(kFormatVersion));
   PutVarint(out, static_cast<uint64_t>(p.events_applied));
   PutVarint(out, static_cast<uint64_t>(p.first_seen));
@@ -182,14 +221,19 @@ void EncodeProfile(const Schema& schema, const Profile& p, std::string* out) {
     }
     PutSignedVarint(out, s.newest_day);
     const float empty = EmptyBucket(def.op);
-    size_t nonempty = 0;
-    for (float b : s.buckets) nonempty += b != empty;
-    PutVarint(out, nonempty);
-    for (size_t age = 0; age < s.buckets.size(); ++age) {
-      if (s.buckets[age] == empty) continue;
+    const std::span<const float> buckets = p.Buckets(def);
+    // One pass: reserve a two-byte varint for the count (retention <= 400 < 2^14) and patch it.
+    const size_t count_at = out->size();
+    out->append(2, '\0');
+    uint32_t nonempty = 0;
+    for (size_t age = 0; age < buckets.size(); ++age) {
+      if (buckets[age] == empty) continue;
       PutVarint(out, age);
-      PutFixed(out, s.buckets[age]);
+      PutFixed(out, buckets[age]);
+      ++nonempty;
     }
+    (*out)[count_at] = static_cast<char>((nonempty & 0x7f) | 0x80);
+    (*out)[count_at + 1] = static_cast<char>(nonempty >> 7);
   }
   PutVarint(out, p.recent_ids.size());
   for (const RecentId& r : p.recent_ids) {
@@ -199,7 +243,7 @@ void EncodeProfile(const Schema& schema, const Profile& p, std::string* out) {
 }
 
 Status DecodeProfile(const Schema& schema, std::string_view bytes, Profile* p) {
-  *p = Profile::Empty(schema);
+  p->Reset(schema);
   Reader r(bytes);
   uint8_t version = 0;
   auto bad = [](const char* what) { return Corruption(std::string("profile record: ") + what); };
@@ -217,6 +261,7 @@ Status DecodeProfile(const Schema& schema, std::string_view bytes, Profile* p) {
     AttributeState& a = p->attributes[idx];
     a.set_ms = static_cast<int64_t>(secs) * 1000;
     Value& v = a.value;
+    if (!v.is_null) return bad("attribute repeated");
     v.is_null = false;
     v.type = schema.attributes()[idx].type;
     switch (v.type) {
@@ -271,12 +316,12 @@ Status DecodeProfile(const Schema& schema, std::string_view bytes, Profile* p) {
     if (!r.SignedVarint(&s.newest_day) || !r.Varint(&count) || count > static_cast<uint64_t>(def.retention_days)) {
       return bad("series header");
     }
-    s.buckets.assign(def.retention_days, EmptyBucket(def.op));
+    const std::span<float> buckets = p->Buckets(def);
     for (uint64_t j = 0; j < count; ++j) {
       uint64_t age;
       float value;
-      if (!r.Varint(&age) || age >= s.buckets.size() || !r.Fixed(&value)) return bad("series bucket");
-      s.buckets[age] = value;
+      if (!r.Varint(&age) || age >= buckets.size() || !r.Fixed(&value)) return bad("series bucket");
+      buckets[age] = value;
     }
   }
   if (!r.Varint(&n) || n > 1000000) return bad("id count");

@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <limits>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -28,9 +29,8 @@ struct AttributeState {
 };
 
 struct AggregateState {
-  // Windowed ops: buckets[age] is the day `newest_day - age`; size = retention_days.
+  // Windowed ops: bucket `age` (in Profile::Buckets) is the day `newest_day - age`.
   int64_t newest_day = kNoDay;
-  std::vector<float> buckets;
   // kLastTime: event time of the latest matching event, or -1.
   TimestampMs last_ms = -1;
 };
@@ -47,10 +47,25 @@ struct Profile {
   std::vector<AttributeState> attributes;  // indexed like Schema::attributes()
   std::vector<AggregateState> aggregates;  // indexed like Schema::aggregates()
   std::vector<RecentId> recent_ids;        // event ids seen within the dedupe window
+  // The daily buckets of every windowed aggregate in one block (one allocation per profile);
+  // aggregate i owns [bucket_offset, bucket_offset + retention_days).
+  std::vector<float> buckets;
+
+  std::span<float> Buckets(const AggregateDef& def) {
+    return {buckets.data() + def.bucket_offset, static_cast<size_t>(def.retention_days)};
+  }
+  std::span<const float> Buckets(const AggregateDef& def) const {
+    return {buckets.data() + def.bucket_offset, static_cast<size_t>(def.retention_days)};
+  }
 
   // An empty profile shaped for `schema`.
   static Profile Empty(const Schema& schema);
+  // Empties this profile in place, keeping its allocations (the writer reuses profiles).
+  void Reset(const Schema& schema);
 };
+
+// The value an empty bucket holds for an aggregate op (0, or -inf for max).
+float EmptyBucket(AggregateOp op);
 
 enum class ApplyOutcome {
   kApplied,
@@ -67,9 +82,12 @@ ApplyOutcome ApplyEvent(const Schema& schema, const Event& event, uint64_t id_ha
 void EncodeProfile(const Schema& schema, const Profile& profile, std::string* out);
 Status DecodeProfile(const Schema& schema, std::string_view bytes, Profile* profile);
 
-// Value of a windowed aggregate over the `window_days` days ending with the day of `now`.
+// Value of windowed aggregate `index` over the `window_days` days ending with the day of `now`.
 // For kMax, NaN when no event fell in the window.
-double WindowValue(const AggregateDef& def, const AggregateState& state, int window_days,
+double WindowValue(const Schema& schema, const Profile& profile, int index, int window_days,
                    TimestampMs now);
+
+// The bucket of aggregate `index` for `day` (0 or -inf when outside what is kept).
+double DayValue(const Schema& schema, const Profile& profile, int index, int64_t day);
 
 }  // namespace kairos

@@ -73,7 +73,7 @@ std::string ProfileToJson(const Schema& schema, std::string_view subscriber_id, 
     } else {
       for (int days : def.windows_days) {
         Key(w, std::to_string(days) + "d");
-        Num(w, WindowValue(def, s, days, now));
+        Num(w, WindowValue(schema, p, static_cast<int>(i), days, now));
       }
     }
     w.EndObject();

@@ -35,7 +35,7 @@ class ProfileTest : public ::testing::Test {
   }
   double Window(const char* agg, int days, const char* now) {
     const int idx = schema_->AggregateIndex(agg);
-    return WindowValue(schema_->aggregates()[idx], profile_.aggregates[idx], days, *ParseRfc3339(now));
+    return WindowValue(*schema_, profile_, idx, days, *ParseRfc3339(now));
   }
   std::shared_ptr<const Schema> schema_;
   Profile profile_;

@@ -88,6 +88,10 @@ class SchemaBuilder {
     KAIROS_RETURN_IF_ERROR(EventTypes(root["event_types"]));
     if (root["aggregates"]) KAIROS_RETURN_IF_ERROR(Aggregates(root["aggregates"]));
     if (root["forecasts"]) KAIROS_RETURN_IF_ERROR(Forecasts(root["forecasts"]));
+    for (AggregateDef& a : s_->aggregates_) {
+      a.bucket_offset = s_->total_buckets_;
+      s_->total_buckets_ += a.retention_days;
+    }
     s_->aggregates_by_event_.assign(s_->event_types_.size(), {});
     for (size_t i = 0; i < s_->aggregates_.size(); ++i) {
       s_->aggregates_by_event_[s_->aggregates_[i].event_type].push_back(static_cast<int>(i));

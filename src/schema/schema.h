@@ -73,6 +73,7 @@ struct AggregateDef {
   std::vector<FieldFilter> where;
   std::vector<int> windows_days;  // sorted, unique; empty for kLastTime
   int retention_days = 0;         // max(windows, forecast look-back + 1)
+  int bucket_offset = 0;          // where its buckets start in Profile::buckets
 };
 
 // A billing-cycle forecast for one allowance (data, voice) or for prepaid credit.
@@ -98,6 +99,8 @@ class Schema {
   const std::vector<EventTypeDef>& event_types() const { return event_types_; }
   const std::vector<AggregateDef>& aggregates() const { return aggregates_; }
   const std::vector<ForecastDef>& forecasts() const { return forecasts_; }
+  // Daily buckets of all windowed aggregates together (the size of Profile::buckets).
+  int total_buckets() const { return total_buckets_; }
 
   // -1 when unknown.
   int EventTypeIndex(std::string_view name) const;
@@ -114,6 +117,7 @@ class Schema {
   std::vector<AggregateDef> aggregates_;
   std::vector<ForecastDef> forecasts_;
   std::vector<std::vector<int>> aggregates_by_event_;
+  int total_buckets_ = 0;
   std::map<std::string, int, std::less<>> event_index_, attribute_index_, aggregate_index_;
 
   friend class SchemaBuilder;

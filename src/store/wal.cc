@@ -2,7 +2,6 @@
 
 #include <fcntl.h>
 #include <unistd.h>
-#include <zlib.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -10,6 +9,7 @@
 #include <cstring>
 #include <filesystem>
 
+#include "common/crc32c.h"
 #include "common/encoding.h"
 
 namespace kairos {
@@ -21,10 +21,7 @@ constexpr size_t kHeaderBytes = 16;
 constexpr uint32_t kMaxRecordBytes = 16 << 20;
 
 uint32_t RecordCrc(uint64_t seq, std::string_view payload) {
-  uLong crc = crc32(0L, Z_NULL, 0);
-  crc = crc32(crc, reinterpret_cast<const Bytef*>(&seq), sizeof seq);
-  crc = crc32(crc, reinterpret_cast<const Bytef*>(payload.data()), static_cast<uInt>(payload.size()));
-  return static_cast<uint32_t>(crc);
+  return Crc32c(Crc32c(0, &seq, sizeof seq), payload.data(), payload.size());
 }
 
 Status Errno(const std::string& what) { return IoError(what + ": " + std::strerror(errno)); }

@@ -1,6 +1,6 @@
 // Wal: the write-ahead log of accepted events, the durability point of ingestion.
 //
-// Files: <dir>/wal-<first seq, 16 hex digits>.log. Record: u32 payload length | u32 CRC-32 of
+// Files: <dir>/wal-<first seq, 16 hex digits>.log. Record: u32 payload length | u32 CRC-32C of
 // (seq, payload) | u64 seq | payload; all little-endian. Sequence numbers start at 1 and grow
 // by one per record. A torn record at the end of the last segment (a write cut short by a
 // crash) is truncated at open; any other damage is corruption and Open fails.

@@ -1,0 +1,246 @@
+#include "server/api.h"
+
+#include <algorithm>
+#include <cctype>
+#include <cstring>
+
+#include "server/http_json.h"
+#include "server/openapi.h"
+
+namespace kairos {
+namespace {
+
+// The media type of a Content-Type header, lower-cased, without parameters ("; charset=...").
+std::string MediaType(std::string_view content_type) {
+  std::string_view t = content_type.substr(0, content_type.find(';'));
+  while (!t.empty() && (t.front() == ' ' || t.front() == '\t')) t.remove_prefix(1);
+  while (!t.empty() && (t.back() == ' ' || t.back() == '\t')) t.remove_suffix(1);
+  std::string out(t);
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+bool IsBlank(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
+
+bool IsBlankText(std::string_view s) { return std::all_of(s.begin(), s.end(), IsBlank); }
+
+// Counts the lines holding something other than blanks (the engine skips the others), stopping
+// early once `limit` is exceeded: the caller only needs to know whether it is.
+int64_t CountEventLines(std::string_view body, int64_t limit) {
+  int64_t n = 0;
+  size_t pos = 0;
+  while (pos < body.size() && n <= limit) {
+    const void* nl = std::memchr(body.data() + pos, '\n', body.size() - pos);
+    size_t end = nl ? static_cast<const char*>(nl) - body.data() : body.size();
+    if (!IsBlankText(body.substr(pos, end - pos))) ++n;
+    pos = end + 1;
+  }
+  return n;
+}
+
+HttpResponse JsonResponse(unsigned status, const rapidjson::StringBuffer& sb) {
+  HttpResponse res;
+  res.status = status;
+  res.body.assign(sb.GetString(), sb.GetSize());
+  return res;
+}
+
+void WriteCounts(JsonWriter* w, const IngestResult& r) {
+  w->Key("accepted");
+  w->Int64(r.accepted);
+  w->Key("duplicates");
+  w->Int64(r.duplicates);
+  w->Key("rejected");
+  w->StartArray();
+  for (const Rejection& rej : r.rejected) {
+    w->StartObject();
+    w->Key("line");
+    w->Int64(rej.line);
+    w->Key("code");
+    WriteString(w, ErrorCodeName(rej.code));
+    w->Key("error");
+    WriteString(w, rej.error);
+    if (!rej.field.empty()) {
+      w->Key("field");
+      WriteString(w, rej.field);
+    }
+    w->EndObject();
+  }
+  w->EndArray();
+}
+
+HttpResponse Unavailable() {
+  return ErrorResponse(503, ErrorCode::kUnavailable,
+                       "not ready: recovery in progress or shutting down");
+}
+
+}  // namespace
+
+HttpResponse ErrorResponse(unsigned status, ErrorCode code, std::string_view message,
+                           std::string_view field) {
+  HttpResponse res;
+  res.status = status;
+  res.body = ErrorJson(code, message, field);
+  return res;
+}
+
+HttpResponse ErrorResponse(const Status& status) {
+  return ErrorResponse(HttpStatusFor(status.code()), status.code(), status.message(),
+                       status.field());
+}
+
+Api::Api(const ServerOptions& options, const Clock* clock, const HttpMetrics* metrics)
+    : options_(options),
+      clock_(clock),
+      metrics_(metrics),
+      openapi_(OpenApiJson(options.max_body_bytes, options.max_batch_events)) {}
+
+bool Api::IsBlocking(const RouteMatch& match) const {
+  return match.kind == RouteMatch::Kind::kFound && match.route->blocking && engine() != nullptr;
+}
+
+HttpResponse Api::Handle(const RouteMatch& match, const HttpRequest& req) const {
+  switch (match.kind) {
+    case RouteMatch::Kind::kNotFound:
+      return ErrorResponse(404, ErrorCode::kNotFound, "no route for " + req.path);
+    case RouteMatch::Kind::kMethodNotAllowed: {
+      HttpResponse res = ErrorResponse(
+          405, ErrorCode::kInvalidArgument,
+          "method " + req.method + " is not allowed on " + req.path + "; allowed: " + match.allow);
+      res.allow = match.allow;
+      return res;
+    }
+    case RouteMatch::Kind::kFound:
+      break;
+  }
+  Engine* engine = this->engine();
+  if (match.route->needs_engine && engine == nullptr) return Unavailable();
+  switch (match.route->id) {
+    case RouteId::kPostEvents:
+      return PostEvents(req, engine);
+    case RouteId::kGetSubscriber:
+      return GetSubscriber(match, engine);
+    case RouteId::kHealthz: {
+      HttpResponse res;
+      res.body = R"({"status":"ok"})";
+      return res;
+    }
+    case RouteId::kReadyz: {
+      if (!ready()) return Unavailable();
+      HttpResponse res;
+      res.body = R"({"status":"ready"})";
+      return res;
+    }
+    case RouteId::kMetrics:
+      return Metrics(engine);
+    case RouteId::kOpenApi: {
+      HttpResponse res;
+      res.body = openapi_;
+      return res;
+    }
+  }
+  return ErrorResponse(500, ErrorCode::kInternal, "route without a handler");
+}
+
+HttpResponse Api::PostEvents(const HttpRequest& req, Engine* engine) const {
+  std::string media = MediaType(req.content_type);
+  bool ndjson = media == "application/x-ndjson" || media == "application/ndjson";
+  if (!ndjson && !media.empty() && media != "application/json") {
+    return ErrorResponse(415, ErrorCode::kInvalidArgument,
+                         "Content-Type must be application/json (one event) or "
+                         "application/x-ndjson (a batch), got " +
+                             req.content_type,
+                         "Content-Type");
+  }
+  if (IsBlankText(req.body)) {
+    return ErrorResponse(400, ErrorCode::kInvalidArgument, "empty body: expected an event");
+  }
+  rapidjson::StringBuffer sb;
+  JsonWriter w(sb);
+  if (!ndjson) {
+    Result<IngestResult> r = engine->IngestJson(req.body);
+    if (!r.ok()) return ErrorResponse(r.status());
+    w.StartObject();
+    WriteCounts(&w, *r);
+    w.EndObject();
+    return JsonResponse(200, sb);
+  }
+
+  int64_t lines = CountEventLines(req.body, options_.max_batch_events);
+  if (lines > options_.max_batch_events) {
+    return ErrorResponse(413, ErrorCode::kTooLarge,
+                         "the batch has more than " + std::to_string(options_.max_batch_events) +
+                             " events (server.max_batch_events); split it");
+  }
+  IngestResult r = engine->IngestNdjson(req.body, 1);
+  bool none_valid = r.accepted + r.duplicates == 0 && !r.rejected.empty();
+  w.StartObject();
+  if (none_valid) {
+    const Rejection& first = r.rejected.front();
+    std::string message = "no valid event in the batch (" + std::to_string(r.rejected.size()) +
+                          " rejected); line " + std::to_string(first.line) + ": " + first.error;
+    // The field is unambiguous only when a single line was sent.
+    WriteErrorMember(&w, ErrorCode::kInvalidArgument, message,
+                     r.rejected.size() == 1 ? std::string_view(first.field) : std::string_view());
+  }
+  WriteCounts(&w, r);
+  w.EndObject();
+  return JsonResponse(none_valid ? 400 : 200, sb);
+}
+
+HttpResponse Api::GetSubscriber(const RouteMatch& match, Engine* engine) const {
+  std::string id;
+  if (!PercentDecode(match.param, &id)) {
+    return ErrorResponse(400, ErrorCode::kInvalidArgument,
+                         "malformed percent-encoding in the subscriber id", "id");
+  }
+  Result<std::string> profile = engine->ProfileJson(id, clock_->Now());
+  if (!profile.ok()) return ErrorResponse(profile.status());
+  HttpResponse res;
+  res.body = std::move(profile).value();
+  return res;
+}
+
+HttpResponse Api::Metrics(Engine* engine) const {
+  HttpResponse res;
+  res.content_type = "text/plain; version=0.0.4; charset=utf-8";
+  PrometheusWriter w(&res.body);
+  w.Family("kairos_ready", "gauge", "1 when the node serves /v1/, 0 during recovery or shutdown.");
+  w.Sample("kairos_ready", {}, ready() ? 1 : 0);
+  if (engine != nullptr) {
+    EngineStats s = engine->Stats();
+    struct Item {
+      std::string_view name, type, help;
+      double value;
+    };
+    const Item items[] = {
+        {"kairos_events_accepted_total", "counter", "Events applied.",
+         static_cast<double>(s.events_accepted)},
+        {"kairos_events_duplicate_total", "counter",
+         "Events skipped because their event_id was already applied.",
+         static_cast<double>(s.events_duplicate)},
+        {"kairos_events_rejected_total", "counter", "Events refused as invalid.",
+         static_cast<double>(s.events_rejected)},
+        {"kairos_wal_commits_total", "counter", "WAL group commits (fsyncs).",
+         static_cast<double>(s.commits)},
+        {"kairos_wal_bytes_total", "counter", "Bytes appended to the WAL.",
+         static_cast<double>(s.wal_bytes)},
+        {"kairos_checkpoints_total", "counter", "Store checkpoints.",
+         static_cast<double>(s.checkpoints)},
+        {"kairos_subscribers", "gauge", "Subscriber profiles in the store.",
+         static_cast<double>(s.subscribers)},
+        {"kairos_recovered_events", "gauge", "Events replayed from the WAL at start-up.",
+         static_cast<double>(s.recovered_events)},
+        {"kairos_recovery_seconds", "gauge", "Duration of the start-up recovery.",
+         static_cast<double>(s.recovery_ms) / 1000.0},
+    };
+    for (const Item& item : items) {
+      w.Family(item.name, item.type, item.help);
+      w.Sample(item.name, {}, item.value);
+    }
+  }
+  metrics_->AppendText(&w);
+  return res;
+}
+
+}  // namespace kairos

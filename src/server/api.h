@@ -1,0 +1,69 @@
+// Api: what each route does, independent of the network code. Takes a request already read
+// off the wire, returns the response to write; knows the Engine, the clock and the metrics.
+#pragma once
+
+#include <atomic>
+#include <string>
+#include <string_view>
+
+#include "common/clock.h"
+#include "ingest/engine.h"
+#include "server/metrics.h"
+#include "server/routes.h"
+#include "server/server.h"
+
+namespace kairos {
+
+struct HttpRequest {
+  std::string method;        // "GET"
+  std::string path;          // the target without its query string, still percent-encoded
+  std::string content_type;  // the Content-Type header as sent, possibly empty
+  std::string body;
+};
+
+struct HttpResponse {
+  unsigned status = 200;
+  std::string content_type = "application/json";
+  std::string body;
+  std::string allow;   // the Allow header of a 405
+  bool close = false;  // close the connection after this response
+};
+
+class Api {
+ public:
+  // `clock` and `metrics` must outlive the Api.
+  Api(const ServerOptions& options, const Clock* clock, const HttpMetrics* metrics);
+
+  void AttachEngine(Engine* engine) { engine_.store(engine, std::memory_order_release); }
+  Engine* engine() const { return engine_.load(std::memory_order_acquire); }
+  // After this /readyz answers 503 so that a load balancer drains the node.
+  void SetStopping() { stopping_.store(true, std::memory_order_relaxed); }
+  bool ready() const { return engine() != nullptr && !stopping_.load(std::memory_order_relaxed); }
+
+  // True when serving `match` calls into the engine (which may block for a group commit), so
+  // the caller must run Handle() on a worker thread rather than an I/O thread.
+  bool IsBlocking(const RouteMatch& match) const;
+
+  // Produces the response for `req`, matched as `match` (with MatchRoute on req.path).
+  // Thread-safe; blocks only when IsBlocking(match).
+  HttpResponse Handle(const RouteMatch& match, const HttpRequest& req) const;
+
+ private:
+  HttpResponse PostEvents(const HttpRequest& req, Engine* engine) const;
+  HttpResponse GetSubscriber(const RouteMatch& match, Engine* engine) const;
+  HttpResponse Metrics(Engine* engine) const;
+
+  const ServerOptions& options_;
+  const Clock* clock_;
+  const HttpMetrics* metrics_;
+  const std::string openapi_;  // built once: it depends only on the route table and limits
+  std::atomic<Engine*> engine_{nullptr};
+  std::atomic<bool> stopping_{false};
+};
+
+// Helpers shared with the network layer.
+HttpResponse ErrorResponse(unsigned status, ErrorCode code, std::string_view message,
+                           std::string_view field = {});
+HttpResponse ErrorResponse(const Status& status);
+
+}  // namespace kairos

@@ -1,0 +1,194 @@
+#include "server/openapi.h"
+
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
+#include <cctype>
+#include <cstdint>
+#include <string_view>
+
+#include "server/routes.h"
+
+namespace kairos {
+namespace {
+
+using Writer = rapidjson::Writer<rapidjson::StringBuffer>;
+
+// The parts of one operation that are fixed JSON. They are literals written by us (no client
+// data), so inserting them as raw JSON cannot break escaping; the test parses the result.
+struct Operation {
+  std::string_view operation_id;
+  std::string_view tag;
+  std::string_view parameters;    // raw JSON array, or empty
+  std::string_view request_body;  // raw JSON object, or empty
+  std::string_view responses;     // raw JSON object
+};
+
+Operation OperationFor(RouteId id) {
+  // No default: -Wswitch (an error here) flags a route added without its description.
+  switch (id) {
+    case RouteId::kPostEvents:
+      return {"postEvents", "events", "",
+              R"({"required":true,"content":{
+"application/json":{"schema":{"$ref":"#/components/schemas/Event"}},
+"application/x-ndjson":{"schema":{"type":"string",
+ "description":"One Event object per line; empty lines are skipped."}}}})",
+              R"({
+"200":{
+ "description":"Applied. NDJSON: valid lines are applied, invalid ones listed in rejected.",
+ "content":{"application/json":{"schema":{"$ref":"#/components/schemas/IngestResult"}}}},
+"400":{
+ "description":"Invalid event (nothing applied), empty body, or no valid NDJSON line.",
+ "content":{"application/json":{"schema":{"allOf":[{"$ref":"#/components/schemas/ErrorBody"},
+  {"type":"object","properties":{"accepted":{"type":"integer"},"duplicates":{"type":"integer"},
+   "rejected":{"type":"array","items":{"$ref":"#/components/schemas/Rejection"}}}}]}}}},
+"413":{"$ref":"#/components/responses/Error"},
+"415":{"$ref":"#/components/responses/Error"},
+"503":{"$ref":"#/components/responses/Error"},
+"default":{"$ref":"#/components/responses/Error"}})"};
+    case RouteId::kGetSubscriber:
+      return {"getSubscriber", "profiles",
+              R"([{"name":"id","in":"path","required":true,
+"description":"Subscriber id, percent-encoded.","schema":{"type":"string"}}])",
+              "",
+              R"({
+"200":{
+ "description":"The profile: attributes, events_applied, aggregates evaluated now, forecasts.",
+ "content":{"application/json":{"schema":{"$ref":"#/components/schemas/Profile"}}}},
+"400":{"$ref":"#/components/responses/Error"},
+"404":{"$ref":"#/components/responses/Error"},
+"503":{"$ref":"#/components/responses/Error"},
+"default":{"$ref":"#/components/responses/Error"}})"};
+    case RouteId::kHealthz:
+      return {"healthz", "operations", "", "",
+              R"({"200":{"description":"The process lives.",
+"content":{"application/json":{"schema":{"$ref":"#/components/schemas/Health"}}}}})"};
+    case RouteId::kReadyz:
+      return {"readyz", "operations", "", "",
+              R"({"200":{"description":"Ready to serve.",
+"content":{"application/json":{"schema":{"$ref":"#/components/schemas/Health"}}}},
+"503":{"$ref":"#/components/responses/Error"}})"};
+    case RouteId::kMetrics:
+      return {"metrics", "operations", "", "",
+              R"({"200":{"description":"Prometheus text exposition format 0.0.4.",
+"content":{"text/plain; version=0.0.4":{"schema":{"type":"string"}}}}})"};
+    case RouteId::kOpenApi:
+      return {"openapi", "operations", "", "",
+              R"({"200":{"description":"This document.",
+"content":{"application/json":{"schema":{"type":"object"}}}}})"};
+  }
+  return {};
+}
+
+constexpr std::string_view kComponents = R"({
+"schemas":{
+ "Error":{"type":"object","required":["code","message"],"properties":{
+  "code":{"type":"string","enum":["invalid_argument","not_found","already_exists","out_of_range",
+   "too_large","failed_precondition","unavailable","corruption","io_error","internal"],
+   "description":"Stable symbolic code; match on it, never on the message."},
+  "message":{"type":"string"},
+  "field":{"type":"string",
+   "description":"JSON pointer or name of the offending field, when known."}}},
+ "ErrorBody":{"type":"object","required":["error"],"properties":{
+  "error":{"$ref":"#/components/schemas/Error"}}},
+ "Rejection":{"type":"object","required":["line","code","error"],"properties":{
+  "line":{"type":"integer","description":"1-based line of the NDJSON body."},
+  "code":{"type":"string"},"error":{"type":"string"},"field":{"type":"string"}}},
+ "IngestResult":{"type":"object","required":["accepted","duplicates","rejected"],"properties":{
+  "accepted":{"type":"integer"},
+  "duplicates":{"type":"integer","description":"Events whose event_id was already applied."},
+  "rejected":{"type":"array","items":{"$ref":"#/components/schemas/Rejection"}}}},
+ "Event":{"type":"object","required":["event_id","subscriber_id","type","ts"],
+  "description":"Envelope plus the type's fields (top level, see schema.yaml); no others.",
+  "properties":{
+   "event_id":{"type":"string","minLength":1,"maxLength":128,
+     "description":"Unique; ingestion is idempotent on it."},
+   "subscriber_id":{"type":"string","minLength":1,"maxLength":64},
+   "type":{"type":"string","example":"usage"},
+   "ts":{"oneOf":[{"type":"string","format":"date-time"},
+     {"type":"integer","description":"epoch milliseconds"}]}},
+  "additionalProperties":true},
+ "Profile":{"type":"object","properties":{"events_applied":{"type":"integer"}},
+  "additionalProperties":true},
+ "Health":{"type":"object","properties":{"status":{"type":"string"}}}},
+"responses":{
+ "Error":{"description":"An error object.",
+  "content":{"application/json":{"schema":{"$ref":"#/components/schemas/ErrorBody"}}}}}})";
+
+}  // namespace
+
+std::string OpenApiJson(int64_t max_body_bytes, int64_t max_batch_events) {
+  rapidjson::StringBuffer sb;
+  Writer w(sb);
+  auto raw = [&w](std::string_view json, rapidjson::Type type) {
+    w.RawValue(json.data(), json.size(), type);
+  };
+  w.StartObject();
+  w.Key("openapi");
+  w.String("3.0.3");
+  w.Key("info");
+  w.StartObject();
+  w.Key("title");
+  w.String("Kairos");
+  w.Key("version");
+  w.String("1");
+  w.Key("description");
+  std::string description =
+      "Real-time next-best-action engine. Errors are {\"error\":{\"code\",\"message\","
+      "\"field\"}} with a fitting HTTP status. Limits of this server: request bodies up to " +
+      std::to_string(max_body_bytes) +
+      " bytes (413 before the body is read), NDJSON batches up "
+      "to " +
+      std::to_string(max_batch_events) + " events (413).";
+  w.String(description.data(), static_cast<rapidjson::SizeType>(description.size()));
+  w.EndObject();
+
+  w.Key("paths");
+  w.StartObject();
+  // Group operations by path: routes sharing a pattern become methods of one path item.
+  std::span<const Route> routes = Routes();
+  for (size_t i = 0; i < routes.size(); ++i) {
+    bool seen = false;
+    for (size_t j = 0; j < i; ++j) seen = seen || routes[j].pattern == routes[i].pattern;
+    if (seen) continue;
+    w.Key(routes[i].pattern.data(), static_cast<rapidjson::SizeType>(routes[i].pattern.size()));
+    w.StartObject();
+    for (size_t j = i; j < routes.size(); ++j) {
+      const Route& r = routes[j];
+      if (r.pattern != routes[i].pattern) continue;
+      std::string method(r.method);
+      for (char& c : method) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      w.Key(method.data(), static_cast<rapidjson::SizeType>(method.size()));
+      Operation op = OperationFor(r.id);
+      w.StartObject();
+      w.Key("operationId");
+      w.String(op.operation_id.data(), static_cast<rapidjson::SizeType>(op.operation_id.size()));
+      w.Key("summary");
+      w.String(r.summary.data(), static_cast<rapidjson::SizeType>(r.summary.size()));
+      w.Key("tags");
+      w.StartArray();
+      w.String(op.tag.data(), static_cast<rapidjson::SizeType>(op.tag.size()));
+      w.EndArray();
+      if (!op.parameters.empty()) {
+        w.Key("parameters");
+        raw(op.parameters, rapidjson::kArrayType);
+      }
+      if (!op.request_body.empty()) {
+        w.Key("requestBody");
+        raw(op.request_body, rapidjson::kObjectType);
+      }
+      w.Key("responses");
+      raw(op.responses, rapidjson::kObjectType);
+      w.EndObject();
+    }
+    w.EndObject();
+  }
+  w.EndObject();
+
+  w.Key("components");
+  raw(kComponents, rapidjson::kObjectType);
+  w.EndObject();
+  return std::string(sb.GetString(), sb.GetSize());
+}
+
+}  // namespace kairos

@@ -1,0 +1,95 @@
+#include "server/routes.h"
+
+#include <array>
+
+namespace kairos {
+namespace {
+
+constexpr std::array<Route, 6> kRoutes = {{
+    {RouteId::kPostEvents, "POST", "/v1/events", true, true,
+     "Ingest one event (JSON) or a batch (NDJSON)"},
+    {RouteId::kGetSubscriber, "GET", "/v1/subscribers/{id}", true, true,
+     "The profile of one subscriber"},
+    {RouteId::kHealthz, "GET", "/healthz", false, false, "Liveness: 200 while the process lives"},
+    {RouteId::kReadyz, "GET", "/readyz", false, false,
+     "Readiness: 200 when the engine can serve, 503 during recovery or shutdown"},
+    {RouteId::kMetrics, "GET", "/metrics", false, false, "Prometheus metrics"},
+    {RouteId::kOpenApi, "GET", "/v1/openapi.json", false, false, "This OpenAPI document"},
+}};
+
+// Matches a path against one pattern segment by segment; on success stores the "{name}"
+// segment in `param`. A trailing slash is a segment of its own, so "/healthz/" does not match.
+bool PathMatches(std::string_view pattern, std::string_view path, std::string_view* param) {
+  if (path.empty() || path[0] != '/') return false;
+  std::string_view p = pattern.substr(1);
+  std::string_view q = path.substr(1);
+  while (true) {
+    size_t p_end = p.find('/');
+    size_t q_end = q.find('/');
+    std::string_view ps = p.substr(0, p_end);
+    std::string_view qs = q.substr(0, q_end);
+    if (ps.size() >= 2 && ps.front() == '{' && ps.back() == '}') {
+      if (qs.empty()) return false;  // "{id}" never matches an empty segment
+      *param = qs;
+    } else if (ps != qs) {
+      return false;
+    }
+    bool p_last = p_end == std::string_view::npos;
+    bool q_last = q_end == std::string_view::npos;
+    if (p_last || q_last) return p_last && q_last;
+    p.remove_prefix(p_end + 1);
+    q.remove_prefix(q_end + 1);
+  }
+}
+
+int HexValue(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+}  // namespace
+
+std::span<const Route> Routes() { return kRoutes; }
+
+RouteMatch MatchRoute(std::string_view method, std::string_view path) {
+  RouteMatch match;
+  for (size_t i = 0; i < kRoutes.size(); ++i) {
+    const Route& r = kRoutes[i];
+    std::string_view param;
+    if (!PathMatches(r.pattern, path, &param)) continue;
+    if (r.method == method) {
+      match.kind = RouteMatch::Kind::kFound;
+      match.route = &r;
+      match.route_index = static_cast<int>(i);
+      match.param = param;
+      match.allow.clear();
+      return match;
+    }
+    match.kind = RouteMatch::Kind::kMethodNotAllowed;
+    if (!match.allow.empty()) match.allow += ", ";
+    match.allow += r.method;
+  }
+  return match;
+}
+
+bool PercentDecode(std::string_view in, std::string* out) {
+  out->clear();
+  out->reserve(in.size());
+  for (size_t i = 0; i < in.size(); ++i) {
+    if (in[i] != '%') {
+      out->push_back(in[i]);
+      continue;
+    }
+    if (i + 2 >= in.size()) return false;
+    int hi = HexValue(in[i + 1]);
+    int lo = HexValue(in[i + 2]);
+    if (hi < 0 || lo < 0) return false;
+    out->push_back(static_cast<char>(hi * 16 + lo));
+    i += 2;
+  }
+  return true;
+}
+
+}  // namespace kairos
