@@ -75,7 +75,6 @@ Simulator::Simulator(const WorldModel& model, uint64_t seed, TimestampMs history
       seed_(seed),
       start_(history_start),
       days_(history_days),
-      subscribers_(subscribers),
       width_(SubscriberIdWidth(subscribers)) {
   for (int i = 0; i < static_cast<int>(m_.plans.size()); ++i) {
     const Plan& p = m_.plans[i];

@@ -247,7 +247,6 @@ class Simulator {
   uint64_t seed_;
   TimestampMs start_;
   int days_;
-  int64_t subscribers_;
   int width_;
   std::vector<int> postpaid_ladder_, prepaid_ladder_;  // plan indices by data allowance
   int family_plan_ = -1, discount_plan_ = -1;
