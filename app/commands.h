@@ -25,7 +25,9 @@ struct IngestArgs {
   std::string workspace;
   std::vector<std::string> files;
   std::string rejects_path = "kairos-rejects.ndjson";
-  int64_t chunk_bytes = 4 << 20;
+  // 16 MiB ≈ 110k events: enough that a subscriber recurs within a group (one profile decode
+  // and encode for several events), small enough to keep memory near 200 MB.
+  int64_t chunk_bytes = 16 << 20;
   bool json = false;
 };
 int RunIngest(const IngestArgs& args);
