@@ -21,6 +21,9 @@ Result<int64_t> ParseDurationMs(std::string_view text);
 
 // "2026-03-01T10:00:00.250Z" (milliseconds shown only when non-zero).
 std::string FormatRfc3339(TimestampMs t);
+// The same into `buf` (at least kRfc3339Max bytes, not terminated); returns the length.
+inline constexpr size_t kRfc3339Max = 32;
+size_t FormatRfc3339(TimestampMs t, char* buf);
 // "2026-03-01".
 std::string FormatDate(TimestampMs t);
 

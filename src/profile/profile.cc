@@ -14,10 +14,29 @@ float EmptyBucket(AggregateOp op) {
 }
 
 namespace {
-constexpr uint8_t kFormatVersion = 1;
+constexpr uint8_t kFormatVersion = 2;
 
 void ClearBuckets(const AggregateDef& def, std::span<float> b) {
   std::fill(b.begin(), b.end(), EmptyBucket(def.op));
+}
+
+// Bytes of the bitmap that marks the non-empty buckets of a dense series.
+uint64_t BitmapBytes(const AggregateDef& def) { return (static_cast<uint64_t>(def.retention_days) + 7) / 8; }
+
+// Bucket values are stored in hundredths, as zigzag varints: 2-3 bytes for typical daily
+// amounts instead of 4 for a float, exact for amounts with at most two decimals.
+constexpr double kBucketScale = 100.0;
+void PutBucket(std::string* out, float v) {
+  double scaled = static_cast<double>(v) * kBucketScale;
+  if (!(std::fabs(scaled) < 9.0e15)) scaled = scaled > 0 ? 9.0e15 : -9.0e15;  // also NaN → -9e15
+  const int64_t n = scaled >= 0 ? static_cast<int64_t>(scaled + 0.5) : -static_cast<int64_t>(0.5 - scaled);
+  PutSignedVarint(out, n);
+}
+bool GetBucket(Reader& r, float* v) {
+  int64_t n;
+  if (!r.SignedVarint(&n)) return false;
+  *v = static_cast<float>(static_cast<double>(n) / kBucketScale);
+  return true;
 }
 
 bool Matches(const AggregateDef& def, const Event& e) {
@@ -164,16 +183,20 @@ double WindowValue(const Schema& schema, const Profile& p, int index, int window
   return total;
 }
 
-// Layout (all integers LEB128 varints unless noted):
+// Layout (all integers LEB128 varints, zigzag where signed; times relative to last_seen):
 //   u8 version | events_applied | first_seen_ms | last_seen_ms - first_seen_ms
-//   | n_attributes_set { index | set_seconds | payload by type }
-//   | n_aggregates_set { index | last_time: ms ; windowed: newest_day(zigzag) | n { age | f32 } }
-//   | n_ids { u64 hash | (last_seen - ts) seconds }
+//   | n_attributes_set { index | age in seconds | payload by type }
+//   | n_aggregates_set { index | last_time: last_seen - ms
+//                               | windowed: newest_day - last_day | n | dense: bitmap, n values
+//                                                                     | sparse: n { age | value } }
+//   | n_ids { u64 hash | last_seen - ts (ms) }
+// Bucket values in hundredths (see PutBucket).
 // Payloads: string/flags-name = len + bytes; number = f64; int/timestamp = zigzag; bool = u8;
 // enum = index; flags = n { name | u8 }.
 void EncodeProfile(const Schema& schema, const Profile& p, std::string* out) {
   out->clear();
   out->reserve(1024);
+  const int64_t last_day = DayOf(p.last_seen);
   out->push_back(static_cast<char>(kFormatVersion));
   PutVarint(out, static_cast<uint64_t>(p.events_applied));
   PutVarint(out, static_cast<uint64_t>(p.first_seen));
@@ -185,7 +208,7 @@ void EncodeProfile(const Schema& schema, const Profile& p, std::string* out) {
     const AttributeState& a = p.attributes[i];
     if (a.value.is_null) continue;
     PutVarint(out, i);
-    PutVarint(out, static_cast<uint64_t>(a.set_ms / 1000));
+    PutSignedVarint(out, p.last_seen / 1000 - a.set_ms / 1000);
     const Value& v = a.value;
     switch (schema.attributes()[i].type) {
       case FieldType::kString:
@@ -216,24 +239,32 @@ void EncodeProfile(const Schema& schema, const Profile& p, std::string* out) {
     PutVarint(out, i);
     const AggregateDef& def = schema.aggregates()[i];
     if (def.op == AggregateOp::kLastTime) {
-      PutVarint(out, static_cast<uint64_t>(s.last_ms));
+      PutSignedVarint(out, p.last_seen - s.last_ms);
       continue;
     }
-    PutSignedVarint(out, s.newest_day);
+    PutSignedVarint(out, s.newest_day - last_day);
     const float empty = EmptyBucket(def.op);
     const std::span<const float> buckets = p.Buckets(def);
-    // One pass: reserve a two-byte varint for the count (retention <= 400 < 2^14) and patch it.
-    const size_t count_at = out->size();
-    out->append(2, '\0');
-    uint32_t nonempty = 0;
-    for (size_t age = 0; age < buckets.size(); ++age) {
-      if (buckets[age] == empty) continue;
-      PutVarint(out, age);
-      PutFixed(out, buckets[age]);
-      ++nonempty;
+    uint64_t nonempty = 0;
+    for (float b : buckets) nonempty += b != empty;
+    PutVarint(out, nonempty);
+    if (nonempty > BitmapBytes(def)) {
+      // Dense: a bitmap of the non-empty ages, then their values.
+      const size_t bitmap_at = out->size();
+      out->append(BitmapBytes(def), '\0');
+      for (size_t age = 0; age < buckets.size(); ++age) {
+        if (buckets[age] == empty) continue;
+        (*out)[bitmap_at + age / 8] = static_cast<char>((*out)[bitmap_at + age / 8] | (1 << (age % 8)));
+        PutBucket(out, buckets[age]);
+      }
+    } else {
+      // Sparse: (age, value) pairs.
+      for (size_t age = 0; age < buckets.size(); ++age) {
+        if (buckets[age] == empty) continue;
+        PutVarint(out, age);
+        PutBucket(out, buckets[age]);
+      }
     }
-    (*out)[count_at] = static_cast<char>((nonempty & 0x7f) | 0x80);
-    (*out)[count_at + 1] = static_cast<char>(nonempty >> 7);
   }
   PutVarint(out, p.recent_ids.size());
   for (const RecentId& r : p.recent_ids) {
@@ -256,10 +287,11 @@ Status DecodeProfile(const Schema& schema, std::string_view bytes, Profile* p) {
   uint64_t n;
   if (!r.Varint(&n) || n > p->attributes.size()) return bad("attribute count");
   for (uint64_t k = 0; k < n; ++k) {
-    uint64_t idx, secs;
-    if (!r.Varint(&idx) || idx >= p->attributes.size() || !r.Varint(&secs)) return bad("attribute header");
+    uint64_t idx;
+    int64_t age_s;
+    if (!r.Varint(&idx) || idx >= p->attributes.size() || !r.SignedVarint(&age_s)) return bad("attribute header");
     AttributeState& a = p->attributes[idx];
-    a.set_ms = static_cast<int64_t>(secs) * 1000;
+    a.set_ms = (p->last_seen / 1000 - age_s) * 1000;
     Value& v = a.value;
     if (!v.is_null) return bad("attribute repeated");
     v.is_null = false;
@@ -307,21 +339,33 @@ Status DecodeProfile(const Schema& schema, std::string_view bytes, Profile* p) {
     if (!r.Varint(&idx) || idx >= p->aggregates.size()) return bad("aggregate index");
     const AggregateDef& def = schema.aggregates()[idx];
     AggregateState& s = p->aggregates[idx];
+    int64_t delta;
     if (def.op == AggregateOp::kLastTime) {
-      if (!r.Varint(&u)) return bad("last_time");
-      s.last_ms = static_cast<int64_t>(u);
+      if (!r.SignedVarint(&delta)) return bad("last_time");
+      s.last_ms = p->last_seen - delta;
       continue;
     }
     uint64_t count;
-    if (!r.SignedVarint(&s.newest_day) || !r.Varint(&count) || count > static_cast<uint64_t>(def.retention_days)) {
+    if (!r.SignedVarint(&delta) || !r.Varint(&count) || count > static_cast<uint64_t>(def.retention_days)) {
       return bad("series header");
     }
+    s.newest_day = DayOf(p->last_seen) + delta;
     const std::span<float> buckets = p->Buckets(def);
-    for (uint64_t j = 0; j < count; ++j) {
-      uint64_t age;
-      float value;
-      if (!r.Varint(&age) || age >= buckets.size() || !r.Fixed(&value)) return bad("series bucket");
-      buckets[age] = value;
+    if (count > BitmapBytes(def)) {
+      std::string_view bitmap;
+      if (!r.Bytes(BitmapBytes(def), &bitmap)) return bad("series bitmap");
+      uint64_t seen = 0;
+      for (size_t age = 0; age < buckets.size(); ++age) {
+        if (!(static_cast<uint8_t>(bitmap[age / 8]) & (1 << (age % 8)))) continue;
+        if (!GetBucket(r, &buckets[age])) return bad("series bucket");
+        ++seen;
+      }
+      if (seen != count) return bad("series bitmap count");
+    } else {
+      for (uint64_t j = 0; j < count; ++j) {
+        uint64_t age;
+        if (!r.Varint(&age) || age >= buckets.size() || !GetBucket(r, &buckets[age])) return bad("series bucket");
+      }
     }
   }
   if (!r.Varint(&n) || n > 1000000) return bad("id count");

@@ -3,6 +3,7 @@
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
+#include <charconv>
 #include <cmath>
 
 #include "common/time_format.h"
@@ -16,7 +17,10 @@ using JsonWriter = rapidjson::Writer<rapidjson::StringBuffer>;
 
 void Key(JsonWriter& w, std::string_view k) { w.Key(k.data(), static_cast<rapidjson::SizeType>(k.size())); }
 void Str(JsonWriter& w, std::string_view s) { w.String(s.data(), static_cast<rapidjson::SizeType>(s.size())); }
-void Time(JsonWriter& w, TimestampMs t) { Str(w, FormatRfc3339(t)); }
+void Time(JsonWriter& w, TimestampMs t) {
+  char buf[kRfc3339Max];
+  w.String(buf, static_cast<rapidjson::SizeType>(FormatRfc3339(t, buf)));
+}
 // Rounded to 4 significant decimals: float buckets carry no more precision than that.
 void Num(JsonWriter& w, double v) {
   if (!std::isfinite(v)) {
@@ -33,7 +37,7 @@ void OptNum(JsonWriter& w, const std::optional<double>& v) {
 
 std::string ProfileToJson(const Schema& schema, std::string_view subscriber_id, const Profile& p,
                           TimestampMs now) {
-  rapidjson::StringBuffer sb;
+  rapidjson::StringBuffer sb(nullptr, 4096);
   JsonWriter w(sb);
   w.StartObject();
   Key(w, "subscriber_id");
@@ -72,7 +76,10 @@ std::string ProfileToJson(const Schema& schema, std::string_view subscriber_id, 
       else w.Null();
     } else {
       for (int days : def.windows_days) {
-        Key(w, std::to_string(days) + "d");
+        char key[16];
+        char* end = std::to_chars(key, key + sizeof key - 1, days).ptr;
+        *end++ = 'd';
+        w.Key(key, static_cast<rapidjson::SizeType>(end - key));
         Num(w, WindowValue(schema, p, static_cast<int>(i), days, now));
       }
     }

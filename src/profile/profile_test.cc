@@ -109,9 +109,12 @@ TEST_F(ProfileTest, EncodeDecodeRoundTripAndCompactness) {
     Apply(Usage("d" + std::to_string(d), ts, "data", 200 + d));
     Apply(Usage("v" + std::to_string(d), ts, "voice", 4));
   }
+  // Sparse series (a ticket, a late payment in a 90-day max) beside the dense daily ones.
+  Apply(R"({"event_id":"t","subscriber_id":"s1","type":"ticket","ts":"2026-01-27T00:00:00Z","category":"billing"})");
+  Apply(R"({"event_id":"p","subscriber_id":"s1","type":"payment","ts":"2026-01-28T05:00:00Z","amount_eur":39.99,"days_late":3})");
   std::string bytes;
   EncodeProfile(*schema_, profile_, &bytes);
-  EXPECT_LT(bytes.size(), 1024u);
+  EXPECT_LT(bytes.size(), 512u);
   Profile back;
   ASSERT_TRUE(DecodeProfile(*schema_, bytes, &back).ok());
   std::string again;
@@ -120,6 +123,18 @@ TEST_F(ProfileTest, EncodeDecodeRoundTripAndCompactness) {
   EXPECT_EQ(back.events_applied, profile_.events_applied);
   EXPECT_EQ(back.attributes[schema_->AttributeIndex("consents")].value.flags,
             (Flags{{"sms", true}, {"email", false}}));
+  EXPECT_EQ(back.attributes[schema_->AttributeIndex("plan_id")].set_ms, *ParseRfc3339("2026-01-01T00:00:00Z"));
+  const TimestampMs now = *ParseRfc3339("2026-01-28T12:00:00Z");
+  for (size_t i = 0; i < schema_->aggregates().size(); ++i) {
+    for (int days : schema_->aggregates()[i].windows_days) {
+      const double a = WindowValue(*schema_, profile_, static_cast<int>(i), days, now);
+      const double b = WindowValue(*schema_, back, static_cast<int>(i), days, now);
+      if (std::isnan(a)) EXPECT_TRUE(std::isnan(b));
+      else EXPECT_NEAR(a, b, 0.005 * days) << schema_->aggregates()[i].name << " " << days;
+    }
+  }
+  EXPECT_DOUBLE_EQ(WindowValue(*schema_, back, schema_->AggregateIndex("max_days_late"), 90, now), 3);
+  EXPECT_DOUBLE_EQ(WindowValue(*schema_, back, schema_->AggregateIndex("tickets"), 30, now), 1);
   // Every truncation and a flipped version byte are detected, never read out of bounds.
   for (size_t n = 0; n < bytes.size(); ++n) {
     Status s = DecodeProfile(*schema_, std::string_view(bytes).substr(0, n), &back);
