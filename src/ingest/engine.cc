@@ -330,14 +330,22 @@ class EngineImpl final : public Engine {
   // updated and encoded exactly once per group, and LMDB is walked in key order. Subscribers are
   // independent, so this reordering changes no outcome. `accepted` receives the raw text of the
   // applied events (for the WAL) when non-null.
-  Status ApplyGroup(LmdbStore::WriteTxn& txn, std::vector<Ref>& refs,
-                    std::vector<std::string_view>* accepted, int64_t* new_subscribers) {
-    const Schema& schema = *ws_.schema;
+  static void SortBySubscriber(std::vector<Ref>& refs) {
     std::stable_sort(refs.begin(), refs.end(), [](const Ref& a, const Ref& b) {
       return a.item->event.subscriber_id < b.item->event.subscriber_id;
     });
+  }
+
+  // Applies refs[*next...] (sorted by subscriber) inside `txn`, at most kMaxProfilesPerTxn
+  // subscribers, and advances *next past what it applied. Bounding a transaction bounds LMDB's
+  // dirty-page list (each updated profile dirties a page).
+  Status ApplyGroup(LmdbStore::WriteTxn& txn, const std::vector<Ref>& refs, size_t* next,
+                    std::vector<std::string_view>* accepted, int64_t* new_subscribers) {
+    const Schema& schema = *ws_.schema;
     Profile& p = current_;
-    for (size_t i = 0; i < refs.size();) {
+    size_t profiles = 0;
+    size_t i = *next;
+    for (; i < refs.size() && profiles < kMaxProfilesPerTxn; ++profiles) {
       const std::string& sub = refs[i].item->event.subscriber_id;
       std::string_view bytes;
       Status s = txn.GetProfile(sub, &bytes);
@@ -371,6 +379,7 @@ class EngineImpl final : public Engine {
       EncodeProfile(schema, p, &encode_buffer_);
       KAIROS_RETURN_IF_ERROR(txn.PutProfile(sub, encode_buffer_));
     }
+    *next = i;
     return Status::Ok();
   }
 
@@ -383,26 +392,40 @@ class EngineImpl final : public Engine {
             "/ts"};
   }
 
-  Status CommitGroup(std::vector<Request*>& group) {
+  // One LMDB transaction of a group: apply, then the durability point — the WAL records of the
+  // applied events are on disk before the profile changes become visible and before anyone is
+  // told they were accepted.
+  Status CommitPart(const std::vector<Ref>& refs, size_t* next, int64_t* new_subs) {
     KAIROS_ASSIGN_OR_RETURN(auto txn, store_->BeginWrite());
     std::vector<std::string_view> accepted;
-    std::vector<IngestResult> partial(group.size());
-    std::vector<Ref> refs;
-    for (size_t i = 0; i < group.size(); ++i) {
-      for (Item& it : *group[i]->items) refs.push_back({&it, &partial[i]});
-    }
-    int64_t new_subs = 0;
-    // On error the transaction aborts: nothing of the group is applied.
-    KAIROS_RETURN_IF_ERROR(ApplyGroup(txn, refs, &accepted, &new_subs));
-    // Durability point: the WAL record of every applied event is on disk before the profile
-    // change becomes visible and before anyone is told it was accepted.
+    KAIROS_RETURN_IF_ERROR(ApplyGroup(txn, refs, next, &accepted, new_subs));
     const uint64_t before = wal_->last_seq();
     KAIROS_ASSIGN_OR_RETURN(uint64_t last, wal_->Append(accepted));
     if (last != before) {
       KAIROS_RETURN_IF_ERROR(wal_->Sync());
       KAIROS_RETURN_IF_ERROR(txn.PutMeta(kAppliedSeqKey, std::to_string(last)));
     }
-    KAIROS_RETURN_IF_ERROR(txn.Commit());
+    return txn.Commit();
+  }
+
+  Status CommitGroup(std::vector<Request*>& group) {
+    std::vector<IngestResult> partial(group.size());
+    std::vector<Ref> refs;
+    for (size_t i = 0; i < group.size(); ++i) {
+      for (Item& it : *group[i]->items) refs.push_back({&it, &partial[i]});
+    }
+    SortBySubscriber(refs);
+    int64_t new_subs = 0;
+    int64_t commits = 0;
+    for (size_t next = 0; next < refs.size() || commits == 0;) {
+      Status s = CommitPart(refs, &next, &new_subs);
+      if (!s.ok()) {
+        if (commits == 0) return s;  // the transaction aborted: nothing of the group is applied
+        return Status(s.code(), s.message() + " (part of this batch was stored before the failure; "
+                                              "re-sending it is safe: applied events come back as duplicates)");
+      }
+      ++commits;
+    }
     int64_t accepted_n = 0, dup_n = 0;
     for (size_t i = 0; i < group.size(); ++i) {
       IngestResult* out = group[i]->result;
@@ -418,7 +441,7 @@ class EngineImpl final : public Engine {
     std::lock_guard<std::mutex> lock(stats_mu_);
     stats_.events_accepted += accepted_n;
     stats_.events_duplicate += dup_n;
-    stats_.commits += 1;
+    stats_.commits += commits;
     stats_.wal_bytes = wal_->bytes_appended();
     subscribers_ += new_subs;
     return Status::Ok();
@@ -432,10 +455,14 @@ class EngineImpl final : public Engine {
     int64_t replayed = 0;
     auto flush = [&]() -> Status {
       if (items.empty() && last == applied_seq) return Status::Ok();
+      // One transaction for the whole chunk: applied_seq must only move when all of it is in.
       KAIROS_ASSIGN_OR_RETURN(auto txn, store_->BeginWrite());
       std::vector<Ref> refs;
       for (Item& it : items) refs.push_back({&it, nullptr});
-      KAIROS_RETURN_IF_ERROR(ApplyGroup(txn, refs, nullptr, nullptr));
+      SortBySubscriber(refs);
+      for (size_t next = 0; next < refs.size();) {
+        KAIROS_RETURN_IF_ERROR(ApplyGroup(txn, refs, &next, nullptr, nullptr));
+      }
       KAIROS_RETURN_IF_ERROR(txn.PutMeta(kAppliedSeqKey, std::to_string(last)));
       KAIROS_RETURN_IF_ERROR(txn.Commit());
       replayed += static_cast<int64_t>(items.size());
@@ -452,7 +479,7 @@ class EngineImpl final : public Engine {
       }
       items.push_back(std::move(it));
       last = seq;
-      if (items.size() >= 100000) return flush();
+      if (items.size() >= kMaxProfilesPerTxn) return flush();
       return Status::Ok();
     }));
     KAIROS_RETURN_IF_ERROR(flush());
@@ -485,6 +512,7 @@ class EngineImpl final : public Engine {
   std::thread writer_;
   std::mutex write_mu_;  // serialises LMDB write transactions and WAL use
   std::chrono::steady_clock::time_point last_checkpoint_;
+  static constexpr size_t kMaxProfilesPerTxn = 32768;
   // Writer-thread scratch, reused across groups so the hot path does not allocate.
   Profile current_;
   std::string encode_buffer_;

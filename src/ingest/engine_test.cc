@@ -109,6 +109,19 @@ TEST_F(EngineTest, ConcurrentWritersShareGroupCommits) {
   EXPECT_EQ(engine->Stats().events_accepted, 8000);
 }
 
+TEST_F(EngineTest, LargeBatchesSpanSeveralTransactions) {
+  auto engine = Open(dir_.string());
+  std::string body;
+  for (int i = 0; i < 40000; ++i) body += Usage("big" + std::to_string(i), "sub" + std::to_string(i), 1) + "\n";
+  IngestResult r = engine->IngestNdjson(body);
+  EXPECT_EQ(r.accepted, 40000);
+  EXPECT_GE(engine->Stats().commits, 2);  // more subscribers than one transaction takes
+  EXPECT_EQ(engine->Stats().subscribers, 40000);
+  EXPECT_EQ(EventsApplied(*engine, "sub39999"), 1);
+  r = engine->IngestNdjson(body);
+  EXPECT_EQ(r.duplicates, 40000);
+}
+
 TEST_F(EngineTest, RecoversFromTheWalWhenTheStoreIsBehind) {
   // Simulates a crash: the profile store as of an early moment, the WAL as of a later one.
   const fs::path crash = dir_.string() + "-crash";

@@ -40,9 +40,9 @@ Result<std::unique_ptr<LmdbStore>> LmdbStore::Open(const std::string& dir, Optio
   // NOMETASYNC (strict): data pages synced per commit, meta with the next one — a power loss
   // may undo the last commit, which the WAL replays. NOSYNC (group): the OS decides, and
   // checkpoints sync; a killed process loses nothing either way.
-  // WRITEMAP: commits write into the shared map instead of copying pages through write().
-  unsigned flags = MDB_NOTLS | MDB_NORDAHEAD | MDB_WRITEMAP |
-                   (options.sync_each_commit ? MDB_NOMETASYNC : MDB_NOSYNC);
+  // No MDB_WRITEMAP: with it a full disk surfaces as SIGBUS on a sparse mapping instead of an
+  // error, and it measured no faster here.
+  unsigned flags = MDB_NOTLS | MDB_NORDAHEAD | (options.sync_each_commit ? MDB_NOMETASYNC : MDB_NOSYNC);
   rc = mdb_env_open(store->env_, dir.c_str(), flags, 0644);
   if (rc) return LmdbError("open store " + dir, rc);
   MDB_txn* txn = nullptr;
