@@ -5,8 +5,8 @@
 //
 // Each connection sends a request, waits for its response, and sends the next (keep-alive),
 // until --seconds have passed. ingest: POST /v1/events with an NDJSON batch of --batch valid
-// usage events with unique event ids for random subscribers s0..s<N-1>. profile: GET
-// /v1/subscribers/s<k> for random k (404s for subscribers never ingested are counted, not
+// usage events with unique event ids for random subscribers s0000001..s<N> (the ids `kairos
+// generate` writes). profile: GET /v1/subscribers/s<k> for random k (404s for subscribers never ingested are counted, not
 // errors). Prints requests/s, events/s and latency percentiles. Loopback targets only: this is
 // a benchmark, not a tool to load someone else's server.
 #include <rapidjson/document.h>
@@ -128,7 +128,7 @@ class Conn : public std::enable_shared_from_this<Conn> {
         run_id_(run_id),
         stream_(io),
         rng_(o.seed * 1000003 + static_cast<uint64_t>(index)),
-        pick_(0, o.subscribers - 1) {
+        pick_(1, o.subscribers) {
     stats_.latency_us.reserve(1 << 16);
   }
 
@@ -163,7 +163,7 @@ class Conn : public std::enable_shared_from_this<Conn> {
       int id_len =
           std::snprintf(id, sizeof(id), "h%lld-%d-%lld-%d", static_cast<long long>(run_id_), index_,
                         static_cast<long long>(seq_), i);
-      int sub_len = std::snprintf(sub, sizeof(sub), "s%lld", static_cast<long long>(pick_(rng_)));
+      int sub_len = std::snprintf(sub, sizeof(sub), "s%07lld", static_cast<long long>(pick_(rng_)));
       w.StartObject();
       w.Key("event_id");
       w.String(id, static_cast<rapidjson::SizeType>(id_len));
@@ -188,7 +188,8 @@ class Conn : public std::enable_shared_from_this<Conn> {
   }
 
   void BuildProfile() {
-    std::string target = "/v1/subscribers/s" + std::to_string(pick_(rng_));
+    char target[48];
+    std::snprintf(target, sizeof target, "/v1/subscribers/s%07lld", static_cast<long long>(pick_(rng_)));
     req_ = http::request<http::string_body>(http::verb::get, target, 11);
   }
 

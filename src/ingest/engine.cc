@@ -512,7 +512,7 @@ class EngineImpl final : public Engine {
   std::thread writer_;
   std::mutex write_mu_;  // serialises LMDB write transactions and WAL use
   std::chrono::steady_clock::time_point last_checkpoint_;
-  static constexpr size_t kMaxProfilesPerTxn = 32768;
+  static constexpr size_t kMaxProfilesPerTxn = 8192;
   // Writer-thread scratch, reused across groups so the hot path does not allocate.
   Profile current_;
   std::string encode_buffer_;

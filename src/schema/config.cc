@@ -71,7 +71,7 @@ server:
 store:
   path: data               # profile store (LMDB) and write-ahead log, relative to this folder
   map_size: 16GiB          # upper bound of the LMDB file; disk is used only as profiles grow
-  wal_segment_size: 64MiB
+  wal_segment_size: 16MiB   # the current segment stays after a checkpoint: small keeps disk low
   checkpoint_interval: 5s  # how often LMDB is synced and old WAL segments are removed
 
 # strict: every acknowledged write is on disk on its own (fsync per request).

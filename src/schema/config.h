@@ -26,7 +26,7 @@ struct ServerConfig {
 struct StoreConfig {
   std::string path = "data";            // relative to the workspace
   int64_t map_size_bytes = int64_t{16} << 30;
-  int64_t wal_segment_bytes = 64 << 20;
+  int64_t wal_segment_bytes = 16 << 20;
   int64_t checkpoint_interval_ms = 5000;
 };
 

@@ -11,7 +11,7 @@ TEST(Config, DefaultConfigParsesToDefaults) {
   EXPECT_EQ(c->server.host, "127.0.0.1");
   EXPECT_EQ(c->server.port, 8080);
   EXPECT_EQ(c->durability, Durability::kGroup);
-  EXPECT_EQ(c->store.wal_segment_bytes, 64 << 20);
+  EXPECT_EQ(c->store.wal_segment_bytes, 16 << 20);
   EXPECT_EQ(c->ingest.max_future_ms, 24 * 3600 * 1000LL);
 }
 

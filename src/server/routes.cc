@@ -8,7 +8,7 @@ namespace {
 constexpr std::array<Route, 6> kRoutes = {{
     {RouteId::kPostEvents, "POST", "/v1/events", true, true,
      "Ingest one event (JSON) or a batch (NDJSON)"},
-    {RouteId::kGetSubscriber, "GET", "/v1/subscribers/{id}", true, true,
+    {RouteId::kGetSubscriber, "GET", "/v1/subscribers/{id}", true, false,
      "The profile of one subscriber"},
     {RouteId::kHealthz, "GET", "/healthz", false, false, "Liveness: 200 while the process lives"},
     {RouteId::kReadyz, "GET", "/readyz", false, false,
