@@ -11,6 +11,7 @@
 #include <condition_variable>
 #include <deque>
 #include <filesystem>
+#include <fstream>
 #include <mutex>
 #include <thread>
 
@@ -85,28 +86,15 @@ struct Request {
   bool done = false;
 };
 
-class EngineImpl final : public Engine {
+// One partition of the store: its own LMDB environment, WAL and writer thread. Subscribers
+// are assigned to partitions by StableHash64(subscriber_id) % partitions, so each profile has
+// exactly one writer and partitions commit in parallel (one per core).
+class Partition {
  public:
-  EngineImpl(Workspace ws, const Clock* clock, EngineOptions options)
-      : ws_(std::move(ws)), clock_(clock), options_(options) {}
+  Partition(const Workspace& ws, std::string dir, EngineOptions options)
+      : ws_(ws), dir_(std::move(dir)), options_(options) {}
 
-  // One process per store: a second `serve` or `ingest` on the same workspace would append to
-  // the same WAL. The lock is released by the kernel when the process dies, even by kill -9.
-  Status LockStore(const std::string& dir) {
-    std::error_code ec;
-    fs::create_directories(dir, ec);
-    if (ec) return IoError("cannot create " + dir + ": " + ec.message());
-    const std::string path = (fs::path(dir) / "LOCK").string();
-    lock_fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-    if (lock_fd_ < 0) return IoError("cannot open " + path + ": " + std::strerror(errno));
-    if (::flock(lock_fd_, LOCK_EX | LOCK_NB) != 0) {
-      return Status(ErrorCode::kFailedPrecondition,
-                    "the store " + dir + " is in use by another Kairos process (stop it first)");
-    }
-    return Status::Ok();
-  }
-
-  ~EngineImpl() override {
+  ~Partition() {
     {
       std::lock_guard<std::mutex> lock(mu_);
       stopping_ = true;
@@ -115,14 +103,10 @@ class EngineImpl final : public Engine {
     if (writer_.joinable()) writer_.join();
     // Make the state on disk complete so the next start needs no replay.
     if (store_ && wal_) (void)CheckpointLocked();
-    wal_.reset();
-    store_.reset();
-    if (lock_fd_ >= 0) ::close(lock_fd_);
   }
 
   Status Open() {
-    const std::string dir = ws_.StorePath();
-    KAIROS_RETURN_IF_ERROR(LockStore(dir));
+    const std::string& dir = dir_;
     LmdbStore::Options so;
     so.map_size_bytes = ws_.config.store.map_size_bytes;
     so.sync_each_commit = ws_.config.durability == Durability::kStrict;
@@ -158,83 +142,17 @@ class EngineImpl final : public Engine {
     return Status::Ok();
   }
 
-  IngestResult IngestNdjson(std::string_view body, int64_t first_line) override {
-    IngestResult result;
-    std::vector<Item> items;
-    EventParser parser(ws_.schema);
-    const TimestampMs limit = clock_->Now() + ws_.config.ingest.max_future_ms;
-    int64_t line = first_line;
-    size_t pos = 0;
-    while (pos < body.size()) {
-      size_t end = body.find('\n', pos);
-      if (end == std::string_view::npos) end = body.size();
-      std::string_view text = body.substr(pos, end - pos);
-      if (!text.empty() && text.back() == '\r') text.remove_suffix(1);
-      if (!IsBlank(text)) {
-        Item item;
-        Status s = ParseOne(parser, text, limit, &item.event);
-        if (s.ok()) {
-          item.raw = text;
-          item.line = line;
-          items.push_back(std::move(item));
-        } else {
-          result.rejected.push_back({line, s.code(), s.message(), s.field()});
-          rejected_.fetch_add(1, std::memory_order_relaxed);
-        }
-      }
-      pos = end + 1;
-      ++line;
-    }
-    if (!items.empty()) {
-      Status s = Submit(&items, &result);
-      if (!s.ok()) {
-        // The whole group failed (e.g. disk full): nothing of it was applied.
-        for (const Item& it : items) result.rejected.push_back({it.line, s.code(), s.message(), ""});
-        result.accepted = result.duplicates = 0;
-        std::sort(result.rejected.begin(), result.rejected.end(),
-                  [](const Rejection& a, const Rejection& b) { return a.line < b.line; });
-      }
-    }
-    return result;
+  // Copies the stored profile of `subscriber_id` into `out`; kNotFound when absent.
+  Status GetProfile(std::string_view subscriber_id, std::string* out) const {
+    return store_->GetProfile(subscriber_id, out);
   }
 
-  Result<IngestResult> IngestJson(std::string_view json) override {
-    EventParser parser(ws_.schema);
-    std::vector<Item> items(1);
-    Status s = ParseOne(parser, json, clock_->Now() + ws_.config.ingest.max_future_ms, &items[0].event);
-    if (!s.ok()) {
-      rejected_.fetch_add(1, std::memory_order_relaxed);
-      return s;
-    }
-    items[0].raw = json;
-    items[0].line = 1;
-    IngestResult result;
-    KAIROS_RETURN_IF_ERROR(Submit(&items, &result));
-    if (!result.rejected.empty()) {
-      const Rejection& r = result.rejected.front();
-      return Status(r.code, r.error, r.field);
-    }
-    return result;
-  }
-
-  Result<std::string> ProfileJson(std::string_view subscriber_id, TimestampMs now) override {
-    std::string bytes;
-    Status s = store_->GetProfile(subscriber_id, &bytes);
-    if (s.code() == ErrorCode::kNotFound) {
-      return NotFound("unknown subscriber \"" + std::string(subscriber_id.substr(0, 64)) + "\"");
-    }
-    KAIROS_RETURN_IF_ERROR(s);
-    Profile p;
-    KAIROS_RETURN_IF_ERROR(DecodeProfile(*ws_.schema, bytes, &p));
-    return ProfileToJson(*ws_.schema, subscriber_id, p, now);
-  }
-
-  Status Checkpoint() override {
+  Status Checkpoint() {
     std::lock_guard<std::mutex> lock(write_mu_);
     return CheckpointLocked();
   }
 
-  EngineStats Stats() const override {
+  EngineStats Stats() const {
     std::lock_guard<std::mutex> lock(stats_mu_);
     EngineStats s = stats_;
     s.events_rejected += rejected_.load(std::memory_order_relaxed);
@@ -242,39 +160,22 @@ class EngineImpl final : public Engine {
     return s;
   }
 
-  const Workspace& workspace() const override { return ws_; }
-
- private:
-  static bool IsBlank(std::string_view s) {
-    for (char c : s) {
-      if (c != ' ' && c != '\t') return false;
-    }
+  // Queues a batch for the writer. False when the partition is stopping.
+  bool Enqueue(Request* req) {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (stopping_) return false;
+    queue_.push_back(req);
+    work_cv_.notify_one();
     return true;
   }
 
-  Status ParseOne(EventParser& parser, std::string_view text, TimestampMs limit, Event* e) {
-    KAIROS_RETURN_IF_ERROR(parser.Parse(text, e));
-    if (e->ts > limit) {
-      return Status(ErrorCode::kOutOfRange,
-                    "/ts: " + FormatRfc3339(e->ts) + " is more than " +
-                        std::to_string(ws_.config.ingest.max_future_ms / 1000) +
-                        " s ahead of the server clock (ingest.max_future)",
-                    "/ts");
-    }
-    return Status::Ok();
-  }
-
-  // Hands a batch to the writer thread and waits until it is durable (or failed).
-  Status Submit(std::vector<Item>* items, IngestResult* result) {
-    Request req{items, result, Status(), false};
+  // Waits until the writer has committed (or failed) a queued batch.
+  void Wait(Request* req) {
     std::unique_lock<std::mutex> lock(mu_);
-    if (stopping_) return Status(ErrorCode::kUnavailable, "shutting down");
-    queue_.push_back(&req);
-    work_cv_.notify_one();
-    done_cv_.wait(lock, [&] { return req.done; });
-    return req.status;
+    done_cv_.wait(lock, [&] { return req->done; });
   }
 
+ private:
   void WriterLoop() {
     std::vector<Request*> group;
     for (;;) {
@@ -498,9 +399,8 @@ class EngineImpl final : public Engine {
     return Status::Ok();
   }
 
-  Workspace ws_;
-  int lock_fd_ = -1;
-  const Clock* clock_;
+  const Workspace& ws_;
+  const std::string dir_;
   EngineOptions options_;
   std::unique_ptr<LmdbStore> store_;
   std::unique_ptr<Wal> wal_;
@@ -521,6 +421,236 @@ class EngineImpl final : public Engine {
   EngineStats stats_;
   int64_t subscribers_ = 0;
   std::atomic<int64_t> rejected_{0};
+};
+
+// The Engine: parses and validates in the caller's thread, routes events to partitions, waits
+// for their commits, merges the answers. Holds the store lock.
+class EngineImpl final : public Engine {
+ public:
+  EngineImpl(Workspace ws, const Clock* clock, EngineOptions options)
+      : ws_(std::move(ws)), clock_(clock), options_(options) {}
+
+  ~EngineImpl() override {
+    partitions_.clear();  // each stops its writer and checkpoints
+    if (lock_fd_ >= 0) ::close(lock_fd_);
+  }
+
+  // One process per store: a second `serve` or `ingest` on the same workspace would append to
+  // the same WAL. The lock is released by the kernel when the process dies, even by kill -9.
+  Status LockStore(const std::string& dir) {
+    std::error_code ec;
+    fs::create_directories(dir, ec);
+    if (ec) return IoError("cannot create " + dir + ": " + ec.message());
+    const std::string path = (fs::path(dir) / "LOCK").string();
+    lock_fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (lock_fd_ < 0) return IoError("cannot open " + path + ": " + std::strerror(errno));
+    if (::flock(lock_fd_, LOCK_EX | LOCK_NB) != 0) {
+      return Status(ErrorCode::kFailedPrecondition,
+                    "the store " + dir + " is in use by another Kairos process (stop it first)");
+    }
+    return Status::Ok();
+  }
+
+  Status Open() {
+    const std::string dir = ws_.StorePath();
+    KAIROS_RETURN_IF_ERROR(LockStore(dir));
+    KAIROS_RETURN_IF_ERROR(CheckPartitionCount(dir));
+    const int n = ws_.config.store.partitions;
+    for (int i = 0; i < n; ++i) {
+      partitions_.push_back(std::make_unique<Partition>(ws_, (fs::path(dir) / ("p" + std::to_string(i))).string(), options_));
+    }
+    // Partitions recover in parallel: restart time is that of the largest one.
+    std::vector<Status> results(n);
+    std::vector<std::thread> openers;
+    for (int i = 0; i < n; ++i) {
+      openers.emplace_back([&, i] { results[i] = partitions_[i]->Open(); });
+    }
+    for (auto& t : openers) t.join();
+    for (const Status& s : results) KAIROS_RETURN_IF_ERROR(s);
+    return Status::Ok();
+  }
+
+  IngestResult IngestNdjson(std::string_view body, int64_t first_line) override {
+    IngestResult result;
+    std::vector<Item> items;
+    EventParser parser(ws_.schema);
+    const TimestampMs limit = clock_->Now() + ws_.config.ingest.max_future_ms;
+    int64_t line = first_line;
+    size_t pos = 0;
+    while (pos < body.size()) {
+      size_t end = body.find('\n', pos);
+      if (end == std::string_view::npos) end = body.size();
+      std::string_view text = body.substr(pos, end - pos);
+      if (!text.empty() && text.back() == '\r') text.remove_suffix(1);
+      if (!IsBlank(text)) {
+        Item item;
+        Status s = ParseOne(parser, text, limit, &item.event);
+        if (s.ok()) {
+          item.raw = text;
+          item.line = line;
+          items.push_back(std::move(item));
+        } else {
+          result.rejected.push_back({line, s.code(), s.message(), s.field()});
+          rejected_.fetch_add(1, std::memory_order_relaxed);
+        }
+      }
+      pos = end + 1;
+      ++line;
+    }
+    Submit(items, &result);
+    std::sort(result.rejected.begin(), result.rejected.end(),
+              [](const Rejection& a, const Rejection& b) { return a.line < b.line; });
+    return result;
+  }
+
+  Result<IngestResult> IngestJson(std::string_view json) override {
+    EventParser parser(ws_.schema);
+    std::vector<Item> items(1);
+    Status s = ParseOne(parser, json, clock_->Now() + ws_.config.ingest.max_future_ms, &items[0].event);
+    if (!s.ok()) {
+      rejected_.fetch_add(1, std::memory_order_relaxed);
+      return s;
+    }
+    items[0].raw = json;
+    items[0].line = 1;
+    IngestResult result;
+    Submit(items, &result);
+    if (!result.rejected.empty()) {
+      const Rejection& r = result.rejected.front();
+      return Status(r.code, r.error, r.field);
+    }
+    return result;
+  }
+
+  Result<std::string> ProfileJson(std::string_view subscriber_id, TimestampMs now) override {
+    std::string bytes;
+    Status s = PartitionOf(subscriber_id).GetProfile(subscriber_id, &bytes);
+    if (s.code() == ErrorCode::kNotFound) {
+      return NotFound("unknown subscriber \"" + std::string(subscriber_id.substr(0, 64)) + "\"");
+    }
+    KAIROS_RETURN_IF_ERROR(s);
+    Profile p;
+    KAIROS_RETURN_IF_ERROR(DecodeProfile(*ws_.schema, bytes, &p));
+    return ProfileToJson(*ws_.schema, subscriber_id, p, now);
+  }
+
+  Status Checkpoint() override {
+    Status first;
+    for (auto& p : partitions_) {
+      Status s = p->Checkpoint();
+      if (first.ok()) first = s;
+    }
+    return first;
+  }
+
+  EngineStats Stats() const override {
+    EngineStats total;
+    for (const auto& p : partitions_) {
+      const EngineStats s = p->Stats();
+      total.events_accepted += s.events_accepted;
+      total.events_duplicate += s.events_duplicate;
+      total.events_rejected += s.events_rejected;
+      total.commits += s.commits;
+      total.wal_bytes += s.wal_bytes;
+      total.recovered_events += s.recovered_events;
+      total.recovery_ms = std::max(total.recovery_ms, s.recovery_ms);
+      total.subscribers += s.subscribers;
+      total.checkpoints += s.checkpoints;
+    }
+    total.events_rejected += rejected_.load(std::memory_order_relaxed);
+    return total;
+  }
+
+  const Workspace& workspace() const override { return ws_; }
+
+ private:
+  static bool IsBlank(std::string_view s) {
+    for (char c : s) {
+      if (c != ' ' && c != '\t') return false;
+    }
+    return true;
+  }
+
+  Status ParseOne(EventParser& parser, std::string_view text, TimestampMs limit, Event* e) {
+    KAIROS_RETURN_IF_ERROR(parser.Parse(text, e));
+    if (e->ts > limit) {
+      return Status(ErrorCode::kOutOfRange,
+                    "/ts: " + FormatRfc3339(e->ts) + " is more than " +
+                        std::to_string(ws_.config.ingest.max_future_ms / 1000) +
+                        " s ahead of the server clock (ingest.max_future)",
+                    "/ts");
+    }
+    return Status::Ok();
+  }
+
+  Partition& PartitionOf(std::string_view subscriber_id) const {
+    return *partitions_[StableHash64(subscriber_id) % partitions_.size()];
+  }
+
+  // The number of partitions is part of the store: records of a subscriber live in exactly one
+  // partition, so a store made with N partitions must be opened with N.
+  Status CheckPartitionCount(const std::string& dir) {
+    const fs::path file = fs::path(dir) / "PARTITIONS";
+    const int want = ws_.config.store.partitions;
+    std::error_code ec;
+    if (fs::exists(file, ec)) {
+      std::ifstream in(file);
+      int have = 0;
+      if (!(in >> have) || have < 1) return Corruption(file.string() + ": not a partition count");
+      if (have != want) {
+        return InvalidArgument("the store in " + dir + " has " + std::to_string(have) +
+                               " partitions but kairos.yaml asks for " + std::to_string(want) +
+                               " (store.partitions); the count cannot change for an existing store");
+      }
+      return Status::Ok();
+    }
+    std::ofstream out(file);
+    out << want << "\n";
+    out.close();
+    if (!out) return IoError("cannot write " + file.string());
+    return Status::Ok();
+  }
+
+  // Hands the items to their partitions, waits for every commit and merges the outcomes. Items
+  // of a partition whose commit failed are reported as rejected with that error.
+  void Submit(std::vector<Item>& items, IngestResult* result) {
+    if (items.empty()) return;
+    const size_t n = partitions_.size();
+    std::vector<std::vector<Item>> parts(n);
+    if (n == 1) {
+      parts[0] = std::move(items);
+    } else {
+      for (Item& it : items) parts[StableHash64(it.event.subscriber_id) % n].push_back(std::move(it));
+    }
+    std::vector<IngestResult> results(n);
+    std::vector<Request> requests(n);
+    std::vector<bool> queued(n, false);
+    for (size_t i = 0; i < n; ++i) {
+      if (parts[i].empty()) continue;
+      requests[i] = Request{&parts[i], &results[i], Status(), false};
+      queued[i] = partitions_[i]->Enqueue(&requests[i]);
+      if (!queued[i]) requests[i].status = Status(ErrorCode::kUnavailable, "shutting down");
+    }
+    for (size_t i = 0; i < n; ++i) {
+      if (parts[i].empty()) continue;
+      if (queued[i]) partitions_[i]->Wait(&requests[i]);
+      if (!requests[i].status.ok()) {
+        const Status& s = requests[i].status;
+        for (const Item& it : parts[i]) result->rejected.push_back({it.line, s.code(), s.message(), ""});
+        continue;
+      }
+      result->accepted += results[i].accepted;
+      result->duplicates += results[i].duplicates;
+      for (auto& r : results[i].rejected) result->rejected.push_back(std::move(r));
+    }
+  }
+
+  Workspace ws_;
+  int lock_fd_ = -1;
+  const Clock* clock_;
+  EngineOptions options_;
+  std::vector<std::unique_ptr<Partition>> partitions_;
+  std::atomic<int64_t> rejected_{0};  // refused by parsing or validation
 };
 
 }  // namespace

@@ -133,9 +133,11 @@ TEST_F(EngineTest, RecoversFromTheWalWhenTheStoreIsBehind) {
     std::string more;
     for (int i = 0; i < 100; ++i) more += Usage("m" + std::to_string(i), "s" + std::to_string(i % 3), 1) + "\n";
     ASSERT_EQ(engine->IngestNdjson(more).accepted, 100);
-    // Take the later WAL into the crashed copy.
-    fs::remove_all(crash / "data" / "wal");
-    fs::copy(dir_ / "data" / "wal", crash / "data" / "wal", fs::copy_options::recursive);
+    // Take the later WALs into the crashed copy.
+    for (const char* part : {"p0", "p1"}) {
+      fs::remove_all(crash / "data" / part / "wal");
+      fs::copy(dir_ / "data" / part / "wal", crash / "data" / part / "wal", fs::copy_options::recursive);
+    }
   }
   auto recovered = Open(crash.string());
   ASSERT_NE(recovered, nullptr);
@@ -151,6 +153,16 @@ TEST_F(EngineTest, RecoversFromTheWalWhenTheStoreIsBehind) {
   EXPECT_EQ(again->Stats().recovered_events, 0);
   EXPECT_EQ(EventsApplied(*again, "s0"), 34);
   fs::remove_all(crash);
+}
+
+TEST_F(EngineTest, PartitionCountIsFixedPerStore) {
+  { auto engine = Open(dir_.string()); }
+  auto ws = Workspace::Load(dir_.string());
+  ASSERT_TRUE(ws.ok());
+  ws->config.store.partitions = 3;
+  auto e = Engine::Open(*ws, &clock_, {});
+  ASSERT_FALSE(e.ok());
+  EXPECT_NE(e.status().message().find("has 2 partitions"), std::string::npos) << e.status().message();
 }
 
 TEST_F(EngineTest, RefusesAStoreMadeWithAnotherSchema) {

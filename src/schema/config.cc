@@ -30,11 +30,16 @@ Result<Config> Config::Parse(std::string_view yaml_text, std::string_view file) 
     if (s["idle_timeout"]) { KAIROS_ASSIGN_OR_RETURN(c.server.idle_timeout_ms, YamlDurationMs(file, s["idle_timeout"], "server.idle_timeout")); }
   }
   if (const YAML::Node s = root["store"]) {
-    KAIROS_RETURN_IF_ERROR(CheckKeys(file, s, {"path", "map_size", "wal_segment_size", "checkpoint_interval"}, "store"));
+    KAIROS_RETURN_IF_ERROR(CheckKeys(file, s, {"path", "map_size", "wal_segment_size", "checkpoint_interval", "partitions"}, "store"));
     if (s["path"]) { KAIROS_ASSIGN_OR_RETURN(c.store.path, YamlString(file, s["path"], "store.path")); }
     if (s["map_size"]) { KAIROS_ASSIGN_OR_RETURN(c.store.map_size_bytes, YamlBytes(file, s["map_size"], "store.map_size")); }
     if (s["wal_segment_size"]) { KAIROS_ASSIGN_OR_RETURN(c.store.wal_segment_bytes, YamlBytes(file, s["wal_segment_size"], "store.wal_segment_size")); }
     if (s["checkpoint_interval"]) { KAIROS_ASSIGN_OR_RETURN(c.store.checkpoint_interval_ms, YamlDurationMs(file, s["checkpoint_interval"], "store.checkpoint_interval")); }
+    if (s["partitions"]) {
+      KAIROS_ASSIGN_OR_RETURN(int64_t n, YamlInt(file, s["partitions"], "store.partitions"));
+      if (n < 1 || n > 64) return YamlError(file, s["partitions"], "store.partitions must be 1..64");
+      c.store.partitions = static_cast<int>(n);
+    }
     if (c.store.map_size_bytes < (int64_t{1} << 20)) return YamlError(file, s, "store.map_size must be at least 1MiB");
     if (c.store.wal_segment_bytes < (int64_t{1} << 16)) return YamlError(file, s, "store.wal_segment_size must be at least 64KiB");
   }
@@ -70,9 +75,11 @@ server:
 
 store:
   path: data               # profile store (LMDB) and write-ahead log, relative to this folder
-  map_size: 16GiB          # upper bound of the LMDB file; disk is used only as profiles grow
+  map_size: 16GiB          # upper bound of each partition's LMDB file; disk is used as profiles grow
   wal_segment_size: 16MiB   # the current segment stays after a checkpoint: small keeps disk low
   checkpoint_interval: 5s  # how often LMDB is synced and old WAL segments are removed
+  partitions: 2            # subscribers are split over this many writers (one per core);
+                           # fixed when the store is created
 
 # strict: every acknowledged write is on disk on its own (fsync per request).
 # group:  concurrent writes share one fsync before they are acknowledged; same guarantee

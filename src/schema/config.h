@@ -28,6 +28,7 @@ struct StoreConfig {
   int64_t map_size_bytes = int64_t{16} << 30;
   int64_t wal_segment_bytes = 16 << 20;
   int64_t checkpoint_interval_ms = 5000;
+  int partitions = 2;                   // independent writers (one per core); fixed per store
 };
 
 struct IngestConfig {
