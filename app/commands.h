@@ -28,6 +28,7 @@ struct IngestArgs {
   // 16 MiB ≈ 110k events: enough that a subscriber recurs within a group (one profile decode
   // and encode for several events), small enough to keep memory near 200 MB.
   int64_t chunk_bytes = 16 << 20;
+  int threads = 2;  // feeders parsing chunks in parallel
   bool json = false;
 };
 int RunIngest(const IngestArgs& args);

@@ -5,6 +5,8 @@
 #include <cstdio>
 #include <fstream>
 #include <memory>
+#include <mutex>
+#include <thread>
 
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
@@ -63,6 +65,115 @@ void WriteReject(std::ofstream& out, const std::string& file, const Rejection& r
   out << sb.GetString() << '\n';
 }
 
+
+// Hands out whole-line chunks of the input files in order; thread-safe.
+class ChunkReader {
+ public:
+  ChunkReader(const std::vector<std::string>& files, int64_t chunk_bytes)
+      : files_(files), chunk_(static_cast<size_t>(chunk_bytes)) {}
+
+  struct Chunk {
+    std::string file;
+    std::string body;
+    int64_t first_line = 0;
+    int64_t lines = 0;
+  };
+
+  // The next chunk, or false when every file is done.
+  bool Next(Chunk* out) {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (;;) {
+      if (!in_) {
+        if (next_file_ == files_.size()) return false;
+        file_ = files_[next_file_++];
+        in_.reset(gzopen(file_.c_str(), "rb"));
+        buffer_.clear();
+        next_line_ = 1;
+        eof_ = false;
+        file_bytes_done_ = 0;
+        if (!in_) {
+          errors_.push_back(file_ + ": cannot open");
+          continue;
+        }
+        gzbuffer(in_.get(), 1 << 20);
+      }
+      while (!eof_) {
+        const int n = gzread(in_.get(), chunk_.data(), static_cast<unsigned>(chunk_.size()));
+        int code = 0;
+        if (n < 0) {
+          errors_.push_back(file_ + ": read failed after line " + std::to_string(next_line_ - 1) + ": " +
+                            gzerror(in_.get(), &code));
+          eof_ = true;
+          // Keep the whole lines read so far; a partial last line of a damaged file is dropped.
+          const size_t whole = buffer_.rfind('\n');
+          buffer_.resize(whole == std::string::npos ? 0 : whole + 1);
+          break;
+        }
+        if (n == 0) {
+          eof_ = true;
+          const char* msg = gzerror(in_.get(), &code);
+          // A gzip stream cut short reads as a clean end with an error pending.
+          if (code != Z_OK && code != Z_STREAM_END) {
+            errors_.push_back(file_ + ": truncated or damaged after line " +
+                              std::to_string(next_line_ - 1 + Count(buffer_)) + ": " + msg);
+          }
+        }
+        buffer_.append(chunk_.data(), static_cast<size_t>(n));
+        bytes_done_ += gzoffset(in_.get()) - file_bytes_done_;
+        file_bytes_done_ = gzoffset(in_.get());
+        const size_t cut = buffer_.rfind('\n');
+        if (cut != std::string::npos && !eof_) return Emit(cut + 1, out);
+        if (buffer_.size() > (64u << 20) && cut == std::string::npos) {
+          errors_.push_back(file_ + ": line " + std::to_string(next_line_) + " is longer than 64 MiB");
+          buffer_.clear();
+          eof_ = true;
+        }
+      }
+      if (!buffer_.empty()) return Emit(buffer_.size(), out);
+      in_.reset();
+    }
+  }
+
+  std::vector<std::string> errors() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return errors_;
+  }
+  int64_t bytes_done() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return bytes_done_;
+  }
+
+ private:
+  static int64_t Count(std::string_view body) {
+    int64_t lines = 0;
+    for (char c : body) lines += c == '\n';
+    if (!body.empty() && body.back() != '\n') ++lines;
+    return lines;
+  }
+
+  bool Emit(size_t cut, Chunk* out) {
+    out->file = file_;
+    out->body.assign(buffer_, 0, cut);
+    out->first_line = next_line_;
+    out->lines = Count(out->body);
+    next_line_ += out->lines;
+    buffer_.erase(0, cut);
+    return true;
+  }
+
+  const std::vector<std::string>& files_;
+  std::vector<char> chunk_;
+  mutable std::mutex mu_;
+  size_t next_file_ = 0;
+  std::string file_;
+  std::unique_ptr<gzFile_s, GzCloser> in_;
+  std::string buffer_;
+  int64_t next_line_ = 1;
+  bool eof_ = false;
+  int64_t bytes_done_ = 0, file_bytes_done_ = 0;
+  std::vector<std::string> errors_;
+};
+
 }  // namespace
 
 int RunIngest(const IngestArgs& args) {
@@ -76,81 +187,44 @@ int RunIngest(const IngestArgs& args) {
   const auto start = std::chrono::steady_clock::now();
   auto elapsed = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(); };
   Progress progress(StderrIsTerminal() && !args.json);
-  std::ofstream rejects;
-  int64_t accepted = 0, duplicates = 0, rejected = 0, lines_total = 0;
-  std::vector<std::string> errors;  // file-level problems (unreadable, truncated gzip)
-
-  int64_t total_bytes = 0, done_bytes = 0;
+  int64_t total_bytes = 0;
   for (const std::string& f : args.files) {
     std::ifstream probe(f, std::ios::binary | std::ios::ate);
     if (probe) total_bytes += static_cast<int64_t>(probe.tellg());
   }
 
-  for (const std::string& file : args.files) {
-    std::unique_ptr<gzFile_s, GzCloser> in(gzopen(file.c_str(), "rb"));
-    if (!in) {
-      errors.push_back(file + ": cannot open");
-      continue;
-    }
-    gzbuffer(in.get(), 1 << 20);
-    std::string buffer;
-    std::vector<char> chunk(static_cast<size_t>(args.chunk_bytes));
-    int64_t next_line = 1;
-    bool eof = false;
-    while (!eof) {
-      const int n = gzread(in.get(), chunk.data(), static_cast<unsigned>(chunk.size()));
-      if (n < 0) {
-        int code = 0;
-        const char* msg = gzerror(in.get(), &code);
-        errors.push_back(file + ": read failed after line " + std::to_string(next_line - 1) + ": " + msg);
-        break;
-      }
-      if (n == 0) {
-        eof = true;
-        int code = 0;
-        const char* msg = gzerror(in.get(), &code);
-        // A gzip stream cut short reads as a clean end with Z_BUF_ERROR pending.
-        if (code != Z_OK && code != Z_STREAM_END) {
-          errors.push_back(file + ": truncated or damaged after line " + std::to_string(next_line - 1) + ": " + msg);
-        }
-      }
-      buffer.append(chunk.data(), static_cast<size_t>(n));
-      // Hand over whole lines; keep a partial last line for the next chunk (or the end).
-      size_t cut = eof ? buffer.size() : buffer.rfind('\n');
-      if (cut == std::string::npos) {
-        if (buffer.size() > (64 << 20)) {
-          errors.push_back(file + ": line " + std::to_string(next_line) + " is longer than 64 MiB");
-          break;
-        }
-        continue;
-      }
-      if (!eof) ++cut;  // include the newline
-      const std::string_view body(buffer.data(), cut);
-      IngestResult r = engine.IngestNdjson(body, next_line);
-      int64_t lines = 0;
-      for (char c : body) lines += c == '\n';
-      if (!body.empty() && body.back() != '\n') ++lines;
-      next_line += lines;
-      lines_total += lines;
+  // Feeders parse chunks in parallel; the engine keeps each subscriber's events in order within
+  // a chunk, and chunks overlap only by seconds of event time, far inside the dedupe window.
+  ChunkReader reader(args.files, args.chunk_bytes);
+  std::mutex mu;  // guards the totals, the reject file and the progress line
+  std::ofstream rejects;
+  int64_t accepted = 0, duplicates = 0, rejected = 0, lines_total = 0;
+  auto feed = [&] {
+    ChunkReader::Chunk chunk;
+    while (reader.Next(&chunk)) {
+      IngestResult r = engine.IngestNdjson(chunk.body, chunk.first_line);
+      std::lock_guard<std::mutex> lock(mu);
+      lines_total += chunk.lines;
       accepted += r.accepted;
       duplicates += r.duplicates;
       rejected += static_cast<int64_t>(r.rejected.size());
       if (!r.rejected.empty()) {
         if (!rejects.is_open()) rejects.open(args.rejects_path, std::ios::trunc);
-        for (const Rejection& rej : r.rejected) WriteReject(rejects, file, rej);
+        for (const Rejection& rej : r.rejected) WriteReject(rejects, chunk.file, rej);
       }
-      buffer.erase(0, cut);
-      done_bytes = std::max<int64_t>(done_bytes, gzoffset(in.get()));
-      progress.Update(total_bytes > 0 ? std::min(1.0, static_cast<double>(done_bytes) / total_bytes) : 0,
+      progress.Update(total_bytes > 0 ? std::min(1.0, static_cast<double>(reader.bytes_done()) / total_bytes) : 0,
                       accepted + duplicates + rejected, elapsed());
     }
-    done_bytes = 0;
-  }
+  };
+  std::vector<std::thread> feeders;
+  for (int i = 1; i < args.threads; ++i) feeders.emplace_back(feed);
+  feed();
+  for (auto& t : feeders) t.join();
   progress.Done();
+  std::vector<std::string> errors = reader.errors();
   Status cp = engine.Checkpoint();
   if (!cp.ok()) errors.push_back(cp.message());
   const double seconds = elapsed();
-
   if (args.json) {
     rapidjson::StringBuffer sb;
     rapidjson::Writer<rapidjson::StringBuffer> w(sb);

@@ -35,6 +35,7 @@ int main(int argc, char** argv) {
   ingest_cmd->add_option("--workspace,-w", ingest.workspace, "Workspace folder")->required();
   ingest_cmd->add_option("files", ingest.files, "NDJSON files (.gz accepted)")->required();
   ingest_cmd->add_option("--rejects", ingest.rejects_path, "Where rejected lines are reported (NDJSON)");
+  ingest_cmd->add_option("--threads", ingest.threads, "Chunks parsed in parallel")->check(CLI::Range(1, 64));
   ingest_cmd->add_flag("--json", ingest.json, "Machine-readable output");
 
   ServeArgs serve;
