@@ -1,7 +1,7 @@
 // End-to-end store benchmark: generates a synthetic operator, bulk-ingests it through the Engine
 // (parse + validate + aggregates + WAL fsync + LMDB), then measures store size per subscriber,
 // memory, restart time and in-process profile reads. Prints its figures; not a pass/fail test.
-//   store_bench --subscribers 1000000 --days 30 [--workdir /tmp/kb] [--reads 200000]
+//   store_bench --subscribers 1000000 --days 30 [--threads 2] [--partitions 2] [--reads 200000]
 #include <sys/stat.h>
 
 #include <algorithm>
@@ -9,8 +9,10 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <mutex>
 #include <random>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "common/clock.h"
@@ -54,6 +56,8 @@ int main(int argc, char** argv) {
   int64_t subscribers = 100000;
   int days = 30;
   int64_t reads = 100000;
+  int threads = 2;
+  int partitions = 2;
   std::string workdir = (fs::temp_directory_path() / "kairos-store-bench").string();
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string a = argv[i];
@@ -61,8 +65,10 @@ int main(int argc, char** argv) {
     else if (a == "--days") days = std::stoi(argv[i + 1]);
     else if (a == "--reads") reads = std::stoll(argv[i + 1]);
     else if (a == "--workdir") workdir = argv[i + 1];
+    else if (a == "--threads") threads = std::stoi(argv[i + 1]);
+    else if (a == "--partitions") partitions = std::stoi(argv[i + 1]);
     else {
-      std::fprintf(stderr, "usage: store_bench [--subscribers N] [--days D] [--reads R] [--workdir DIR]\n");
+      std::fprintf(stderr, "usage: store_bench [--subscribers N] [--days D] [--reads R] [--threads T] [--partitions P] [--workdir DIR]\n");
       return 2;
     }
   }
@@ -86,6 +92,7 @@ int main(int argc, char** argv) {
   fs::remove_all(ws_dir);
   if (Status s = Workspace::Init(ws_dir.string()); !s.ok()) return 1;
   auto ws = Workspace::Load(ws_dir.string());
+  ws->config.store.partitions = partitions;
   SystemClock clock;
 
   // Bulk ingest, as `kairos ingest` does it: 16 MiB chunks of whole lines.
@@ -97,23 +104,44 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "open: %s\n", engine.status().ToString().c_str());
       return 1;
     }
+    // As `kairos ingest` does it: 16 MiB chunks of whole lines, `threads` feeders.
     std::ifstream in(gen / "events.ndjson", std::ios::binary);
-    std::string buffer, chunk(16 << 20, '\0');
-    const auto t = std::chrono::steady_clock::now();
+    std::mutex mu;
+    std::string carry;
     int64_t rejected = 0;
-    while (in) {
-      in.read(chunk.data(), static_cast<std::streamsize>(chunk.size()));
-      buffer.append(chunk.data(), static_cast<size_t>(in.gcount()));
-      size_t cut = in ? buffer.rfind('\n') + 1 : buffer.size();
-      IngestResult r = (*engine)->IngestNdjson(std::string_view(buffer.data(), cut));
-      events += r.accepted + r.duplicates + static_cast<int64_t>(r.rejected.size());
-      rejected += static_cast<int64_t>(r.rejected.size());
-      buffer.erase(0, cut);
-    }
+    auto next_chunk = [&](std::string* body) {
+      std::lock_guard<std::mutex> lock(mu);
+      body->assign(carry);
+      carry.clear();
+      if (!in) return !body->empty();
+      const size_t have = body->size();
+      body->resize(have + (16 << 20));
+      in.read(body->data() + have, 16 << 20);
+      body->resize(have + static_cast<size_t>(in.gcount()));
+      const size_t cut = in ? body->rfind('\n') + 1 : body->size();
+      carry.assign(*body, cut);
+      body->resize(cut);
+      return !body->empty();
+    };
+    const auto t = std::chrono::steady_clock::now();
+    auto feed = [&] {
+      std::string body;
+      while (next_chunk(&body)) {
+        IngestResult r = (*engine)->IngestNdjson(body);
+        std::lock_guard<std::mutex> lock(mu);
+        events += r.accepted + r.duplicates + static_cast<int64_t>(r.rejected.size());
+        rejected += static_cast<int64_t>(r.rejected.size());
+      }
+    };
+    std::vector<std::thread> feeders;
+    for (int i = 1; i < threads; ++i) feeders.emplace_back(feed);
+    feed();
+    for (auto& th : feeders) th.join();
     (void)(*engine)->Checkpoint();
     ingest_s = Seconds(t);
-    std::printf("bulk ingest: %lld events in %.2f s = %.0f events/s (rejected %lld)\n",
-                static_cast<long long>(events), ingest_s, events / ingest_s, static_cast<long long>(rejected));
+    std::printf("bulk ingest (%d feeder threads, %d partitions): %lld events in %.2f s = %.0f events/s (rejected %lld)\n",
+                threads, ws->config.store.partitions, static_cast<long long>(events), ingest_s, events / ingest_s,
+                static_cast<long long>(rejected));
     const int64_t profiles = (*engine)->Stats().subscribers;
     const int64_t disk = DiskBytes(ws->StorePath());
     std::printf("store: %lld profiles, %.0f bytes on disk per subscriber (LMDB + WAL after checkpoint)\n",

@@ -604,6 +604,14 @@ class EngineImpl final : public Engine {
       }
       return Status::Ok();
     }
+    // A new store: its folder holds nothing but the lock yet. Anything else is a store this
+    // version does not know how to read; refusing beats silently starting empty beside it.
+    for (const auto& entry : fs::directory_iterator(dir, ec)) {
+      if (entry.path().filename() != "LOCK") {
+        return InvalidArgument("the store in " + dir + " has no PARTITIONS file but is not empty (" +
+                               entry.path().filename().string() + "); it was not made by this version");
+      }
+    }
     std::ofstream out(file);
     out << want << "\n";
     out.close();
