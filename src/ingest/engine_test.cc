@@ -165,6 +165,23 @@ TEST_F(EngineTest, PartitionCountIsFixedPerStore) {
   EXPECT_NE(e.status().message().find("has 2 partitions"), std::string::npos) << e.status().message();
 }
 
+TEST_F(EngineTest, RefusesAFolderThatIsNotAKnownStore) {
+  fs::create_directories(dir_ / "data" / "profiles");  // something else lives there
+  auto ws = Workspace::Load(dir_.string());
+  ASSERT_TRUE(ws.ok());
+  auto e = Engine::Open(*ws, &clock_, {});
+  ASSERT_FALSE(e.ok());
+  EXPECT_NE(e.status().message().find("no PARTITIONS file"), std::string::npos) << e.status().message();
+}
+
+TEST_F(EngineTest, OneProcessPerStore) {
+  auto first = Open(dir_.string());
+  auto ws = Workspace::Load(dir_.string());
+  auto second = Engine::Open(*ws, &clock_, {});
+  ASSERT_FALSE(second.ok());
+  EXPECT_EQ(second.status().code(), ErrorCode::kFailedPrecondition);
+}
+
 TEST_F(EngineTest, RefusesAStoreMadeWithAnotherSchema) {
   { auto engine = Open(dir_.string()); }
   const fs::path schema = dir_ / "schema.yaml";
