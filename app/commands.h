@@ -70,6 +70,18 @@ int RunStream(const StreamArgs& args);
 
 // Shared helpers.
 bool StderrIsTerminal();
+
+// A progress line on stderr, drawn only when `enabled` (a terminal, no --json):
+// "\r[#####.........]  45%" followed by `detail`.
+class ProgressBar {
+ public:
+  explicit ProgressBar(bool enabled) : enabled_(enabled) {}
+  void Update(double fraction, const std::string& detail = {});
+  void Done();
+
+ private:
+  bool enabled_;
+};
 // Prints "kairos: <message>" to stderr and returns 1.
 int Fail(const std::string& message);
 

@@ -22,16 +22,10 @@ int RunGenerate(const GenerateArgs& args) {
     if (!end.ok()) return Fail("--end: " + end.status().message());
     options.end = *end;
   }
-  const bool bar = StderrIsTerminal() && !args.json;
+  ProgressBar bar(StderrIsTerminal() && !args.json);
   const auto start = std::chrono::steady_clock::now();
-  auto summary = sim::Generate(options, [&](double fraction) {
-    if (!bar) return;
-    const int filled = static_cast<int>(fraction * 30);
-    std::fprintf(stderr, "\r[%s%s] %3d%%", std::string(filled, '#').c_str(), std::string(30 - filled, '.').c_str(),
-                 static_cast<int>(fraction * 100));
-    std::fflush(stderr);
-  });
-  if (bar) std::fprintf(stderr, "\n");
+  auto summary = sim::Generate(options, [&](double fraction) { bar.Update(fraction); });
+  bar.Done();
   if (!summary.ok()) return Fail(summary.status().message());
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   if (args.json) {

@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <fstream>
 #include <memory>
+#include <condition_variable>
 #include <mutex>
 #include <thread>
 
@@ -22,27 +23,6 @@ namespace {
 
 struct GzCloser {
   void operator()(gzFile f) const { gzclose(f); }
-};
-
-// Progress on a terminal only: "\r[#####.....]  45%  1.2M events  520k/s".
-class Progress {
- public:
-  explicit Progress(bool enabled) : enabled_(enabled) {}
-  void Update(double fraction, int64_t events, double seconds) {
-    if (!enabled_) return;
-    const int width = 30;
-    const int filled = static_cast<int>(fraction * width);
-    std::fprintf(stderr, "\r[%s%s] %3d%%  %.2fM events  %.0fk/s ", std::string(filled, '#').c_str(),
-                 std::string(width - filled, '.').c_str(), static_cast<int>(fraction * 100), events / 1e6,
-                 seconds > 0 ? events / seconds / 1e3 : 0.0);
-    std::fflush(stderr);
-  }
-  void Done() {
-    if (enabled_) std::fprintf(stderr, "\n");
-  }
-
- private:
-  bool enabled_;
 };
 
 void WriteReject(std::ofstream& out, const std::string& file, const Rejection& r) {
@@ -77,6 +57,7 @@ class ChunkReader {
     std::string body;
     int64_t first_line = 0;
     int64_t lines = 0;
+    int64_t index = 0;  // position of the chunk across all files, from 0
   };
 
   // The next chunk, or false when every file is done.
@@ -152,6 +133,7 @@ class ChunkReader {
   }
 
   bool Emit(size_t cut, Chunk* out) {
+    out->index = chunks_++;
     out->file = file_;
     out->body.assign(buffer_, 0, cut);
     out->first_line = next_line_;
@@ -171,6 +153,7 @@ class ChunkReader {
   int64_t next_line_ = 1;
   bool eof_ = false;
   int64_t bytes_done_ = 0, file_bytes_done_ = 0;
+  int64_t chunks_ = 0;
   std::vector<std::string> errors_;
 };
 
@@ -186,23 +169,35 @@ int RunIngest(const IngestArgs& args) {
 
   const auto start = std::chrono::steady_clock::now();
   auto elapsed = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(); };
-  Progress progress(StderrIsTerminal() && !args.json);
+  ProgressBar progress(StderrIsTerminal() && !args.json);
   int64_t total_bytes = 0;
   for (const std::string& f : args.files) {
     std::ifstream probe(f, std::ios::binary | std::ios::ate);
     if (probe) total_bytes += static_cast<int64_t>(probe.tellg());
   }
 
-  // Feeders parse chunks in parallel; the engine keeps each subscriber's events in order within
-  // a chunk, and chunks overlap only by seconds of event time, far inside the dedupe window.
+  // Feeders parse chunks in parallel but hand them to the engine in file order (a chunk may
+  // span days of event time, and a subscriber's events must not overtake each other by more
+  // than the dedupe window): a feeder submits chunk k only after chunk k-1 is queued.
   ChunkReader reader(args.files, args.chunk_bytes);
-  std::mutex mu;  // guards the totals, the reject file and the progress line
+  std::mutex mu;  // guards the totals, the reject file, the progress line and the turn
+  std::condition_variable turn_cv;
+  int64_t turn = 0;
   std::ofstream rejects;
   int64_t accepted = 0, duplicates = 0, rejected = 0, lines_total = 0;
   auto feed = [&] {
     ChunkReader::Chunk chunk;
     while (reader.Next(&chunk)) {
-      IngestResult r = engine.IngestNdjson(chunk.body, chunk.first_line);
+      auto parsed = engine.Parse(chunk.body, chunk.first_line);
+      {
+        std::unique_lock<std::mutex> lock(mu);
+        turn_cv.wait(lock, [&] { return turn == chunk.index; });
+      }
+      IngestResult r = engine.Submit(std::move(parsed), [&] {
+        std::lock_guard<std::mutex> lock(mu);
+        ++turn;
+        turn_cv.notify_all();
+      });
       std::lock_guard<std::mutex> lock(mu);
       lines_total += chunk.lines;
       accepted += r.accepted;
@@ -212,8 +207,12 @@ int RunIngest(const IngestArgs& args) {
         if (!rejects.is_open()) rejects.open(args.rejects_path, std::ios::trunc);
         for (const Rejection& rej : r.rejected) WriteReject(rejects, chunk.file, rej);
       }
-      progress.Update(total_bytes > 0 ? std::min(1.0, static_cast<double>(reader.bytes_done()) / total_bytes) : 0,
-                      accepted + duplicates + rejected, elapsed());
+      const int64_t events = accepted + duplicates + rejected;
+      const double seconds = elapsed();
+      char detail[64];
+      std::snprintf(detail, sizeof detail, "%.2fM events  %.0fk/s", events / 1e6,
+                    seconds > 0 ? events / seconds / 1e3 : 0.0);
+      progress.Update(total_bytes > 0 ? static_cast<double>(reader.bytes_done()) / total_bytes : 0, detail);
     }
   };
   std::vector<std::thread> feeders;

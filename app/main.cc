@@ -36,6 +36,8 @@ int main(int argc, char** argv) {
   ingest_cmd->add_option("files", ingest.files, "NDJSON files (.gz accepted)")->required();
   ingest_cmd->add_option("--rejects", ingest.rejects_path, "Where rejected lines are reported (NDJSON)");
   ingest_cmd->add_option("--threads", ingest.threads, "Chunks parsed in parallel")->check(CLI::Range(1, 64));
+  ingest_cmd->add_option("--chunk-bytes", ingest.chunk_bytes, "Bytes read per chunk (whole lines)")
+      ->check(CLI::Range(int64_t{4096}, int64_t{1} << 30));
   ingest_cmd->add_flag("--json", ingest.json, "Machine-readable output");
 
   ServeArgs serve;

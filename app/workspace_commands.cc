@@ -1,6 +1,7 @@
 // init, check and profile: commands that work on a workspace's files without a server.
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <iostream>
 #include <regex>
@@ -17,6 +18,19 @@
 namespace kairos::app {
 
 bool StderrIsTerminal() { return ::isatty(STDERR_FILENO) == 1; }
+
+void ProgressBar::Update(double fraction, const std::string& detail) {
+  if (!enabled_) return;
+  constexpr int kWidth = 30;
+  const int filled = static_cast<int>(std::clamp(fraction, 0.0, 1.0) * kWidth);
+  std::fprintf(stderr, "\r[%s%s] %3d%%  %s ", std::string(filled, '#').c_str(),
+               std::string(kWidth - filled, '.').c_str(), static_cast<int>(fraction * 100), detail.c_str());
+  std::fflush(stderr);
+}
+
+void ProgressBar::Done() {
+  if (enabled_) std::fprintf(stderr, "\n");
+}
 
 int Fail(const std::string& message) {
   std::fprintf(stderr, "kairos: %s\n", message.c_str());

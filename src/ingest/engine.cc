@@ -78,6 +78,12 @@ struct Item {
   int64_t line = 0;
 };
 
+// A parsed NDJSON body: the valid events and the lines refused by parsing.
+struct Batch final : ParsedBatch {
+  std::vector<Item> items;
+  std::vector<Rejection> rejected;
+};
+
 // A caller's batch, waiting for the writer.
 struct Request {
   std::vector<Item>* items;
@@ -471,8 +477,11 @@ class EngineImpl final : public Engine {
   }
 
   IngestResult IngestNdjson(std::string_view body, int64_t first_line) override {
-    IngestResult result;
-    std::vector<Item> items;
+    return Submit(Parse(body, first_line), {});
+  }
+
+  std::unique_ptr<ParsedBatch> Parse(std::string_view body, int64_t first_line) override {
+    auto batch = std::make_unique<Batch>();
     EventParser parser(ws_.schema);
     const TimestampMs limit = clock_->Now() + ws_.config.ingest.max_future_ms;
     int64_t line = first_line;
@@ -488,16 +497,23 @@ class EngineImpl final : public Engine {
         if (s.ok()) {
           item.raw = text;
           item.line = line;
-          items.push_back(std::move(item));
+          batch->items.push_back(std::move(item));
         } else {
-          result.rejected.push_back({line, s.code(), s.message(), s.field()});
+          batch->rejected.push_back({line, s.code(), s.message(), s.field()});
           rejected_.fetch_add(1, std::memory_order_relaxed);
         }
       }
       pos = end + 1;
       ++line;
     }
-    Submit(items, &result);
+    return batch;
+  }
+
+  IngestResult Submit(std::unique_ptr<ParsedBatch> parsed, const std::function<void()>& enqueued) override {
+    auto& batch = static_cast<Batch&>(*parsed);
+    IngestResult result;
+    result.rejected = std::move(batch.rejected);
+    SubmitItems(batch.items, &result, enqueued);
     std::sort(result.rejected.begin(), result.rejected.end(),
               [](const Rejection& a, const Rejection& b) { return a.line < b.line; });
     return result;
@@ -514,7 +530,7 @@ class EngineImpl final : public Engine {
     items[0].raw = json;
     items[0].line = 1;
     IngestResult result;
-    Submit(items, &result);
+    SubmitItems(items, &result, {});
     if (!result.rejected.empty()) {
       const Rejection& r = result.rejected.front();
       return Status(r.code, r.error, r.field);
@@ -621,8 +637,11 @@ class EngineImpl final : public Engine {
 
   // Hands the items to their partitions, waits for every commit and merges the outcomes. Items
   // of a partition whose commit failed are reported as rejected with that error.
-  void Submit(std::vector<Item>& items, IngestResult* result) {
-    if (items.empty()) return;
+  void SubmitItems(std::vector<Item>& items, IngestResult* result, const std::function<void()>& enqueued) {
+    if (items.empty()) {
+      if (enqueued) enqueued();
+      return;
+    }
     const size_t n = partitions_.size();
     std::vector<std::vector<Item>> parts(n);
     if (n == 1) {
@@ -639,6 +658,7 @@ class EngineImpl final : public Engine {
       queued[i] = partitions_[i]->Enqueue(&requests[i]);
       if (!queued[i]) requests[i].status = Status(ErrorCode::kUnavailable, "shutting down");
     }
+    if (enqueued) enqueued();
     for (size_t i = 0; i < n; ++i) {
       if (parts[i].empty()) continue;
       if (queued[i]) partitions_[i]->Wait(&requests[i]);

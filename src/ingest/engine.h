@@ -10,6 +10,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -47,6 +48,13 @@ struct EngineStats {
   int64_t checkpoints = 0;
 };
 
+// Events of one NDJSON body, parsed and validated, ready for Engine::Submit. Refers into the
+// body it was parsed from, which must outlive it.
+class ParsedBatch {
+ public:
+  virtual ~ParsedBatch() = default;
+};
+
 struct EngineOptions {
   // Overrides of the workspace config for tools and tests (0 = use config).
   int64_t group_commit_max_events = 0;
@@ -66,6 +74,14 @@ class Engine {
   // with their line number (`first_line` is the number of the first line of `body`) and not
   // applied; valid lines are applied. Blocks until the accepted events are durable.
   virtual IngestResult IngestNdjson(std::string_view body, int64_t first_line = 1) = 0;
+
+  // IngestNdjson in two steps, so that a loader can parse chunks in parallel yet hand them over
+  // in file order: Parse is thread-safe and independent; Submit queues the batch with every
+  // partition, calls `enqueued` (may be empty) once it is queued, then waits until it is durable.
+  // Batches submitted in order are applied in order.
+  virtual std::unique_ptr<ParsedBatch> Parse(std::string_view body, int64_t first_line) = 0;
+  virtual IngestResult Submit(std::unique_ptr<ParsedBatch> batch,
+                              const std::function<void()>& enqueued) = 0;
 
   // Ingests a single JSON object. An invalid event is returned as an error (nothing applied);
   // a duplicate is ok with duplicates == 1.
