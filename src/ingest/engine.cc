@@ -232,11 +232,9 @@ class Partition {
     IngestResult* result;  // null during recovery
   };
 
-  // Applies a group's events inside `txn`. The events are ordered by subscriber first (stable,
-  // so each subscriber's events keep their order): every touched profile is then decoded,
-  // updated and encoded exactly once per group, and LMDB is walked in key order. Subscribers are
-  // independent, so this reordering changes no outcome. `accepted` receives the raw text of the
-  // applied events (for the WAL) when non-null.
+  // Orders a group's events by subscriber (stable, so each subscriber's events keep their
+  // order): every touched profile is then decoded, updated and encoded once per group, and LMDB
+  // is walked in key order. Subscribers are independent, so this changes no outcome.
   static void SortBySubscriber(std::vector<Ref>& refs) {
     std::stable_sort(refs.begin(), refs.end(), [](const Ref& a, const Ref& b) {
       return a.item->event.subscriber_id < b.item->event.subscriber_id;
@@ -245,7 +243,8 @@ class Partition {
 
   // Applies refs[*next...] (sorted by subscriber) inside `txn`, at most kMaxProfilesPerTxn
   // subscribers, and advances *next past what it applied. Bounding a transaction bounds LMDB's
-  // dirty-page list (each updated profile dirties a page).
+  // dirty-page list (each updated profile dirties a page). `accepted` receives the raw text of
+  // the applied events (for the WAL) when non-null.
   Status ApplyGroup(LmdbStore::WriteTxn& txn, const std::vector<Ref>& refs, size_t* next,
                     std::vector<std::string_view>* accepted, int64_t* new_subscribers) {
     const Schema& schema = *ws_.schema;
@@ -315,11 +314,12 @@ class Partition {
     return txn.Commit();
   }
 
+  // Outcomes go straight into each request's result; on failure the caller reports the
+  // request's events as rejected and ignores its result.
   Status CommitGroup(std::vector<Request*>& group) {
-    std::vector<IngestResult> partial(group.size());
     std::vector<Ref> refs;
-    for (size_t i = 0; i < group.size(); ++i) {
-      for (Item& it : *group[i]->items) refs.push_back({&it, &partial[i]});
+    for (Request* r : group) {
+      for (Item& it : *r->items) refs.push_back({&it, r->result});
     }
     SortBySubscriber(refs);
     int64_t new_subs = 0;
@@ -334,16 +334,10 @@ class Partition {
       ++commits;
     }
     int64_t accepted_n = 0, dup_n = 0;
-    for (size_t i = 0; i < group.size(); ++i) {
-      IngestResult* out = group[i]->result;
-      out->accepted += partial[i].accepted;
-      out->duplicates += partial[i].duplicates;
-      for (auto& r : partial[i].rejected) out->rejected.push_back(std::move(r));
-      std::sort(out->rejected.begin(), out->rejected.end(),
-                [](const Rejection& a, const Rejection& b) { return a.line < b.line; });
-      accepted_n += partial[i].accepted;
-      dup_n += partial[i].duplicates;
-      rejected_.fetch_add(static_cast<int64_t>(partial[i].rejected.size()), std::memory_order_relaxed);
+    for (const Request* r : group) {
+      accepted_n += r->result->accepted;
+      dup_n += r->result->duplicates;
+      rejected_.fetch_add(static_cast<int64_t>(r->result->rejected.size()), std::memory_order_relaxed);
     }
     std::lock_guard<std::mutex> lock(stats_mu_);
     stats_.events_accepted += accepted_n;
