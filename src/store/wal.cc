@@ -8,6 +8,8 @@
 #include <cinttypes>
 #include <cstring>
 #include <filesystem>
+#include <utility>
+#include <vector>
 
 #include "common/crc32c.h"
 #include "common/encoding.h"
@@ -20,8 +22,11 @@ namespace {
 constexpr size_t kHeaderBytes = 16;
 constexpr uint32_t kMaxRecordBytes = 16 << 20;
 
-uint32_t RecordCrc(uint64_t seq, std::string_view payload) {
-  return Crc32c(Crc32c(0, &seq, sizeof seq), payload.data(), payload.size());
+// Bit 31 of the length word marks the last record of an Append: a group is whole or absent.
+constexpr uint32_t kGroupEnd = 0x80000000u;
+
+uint32_t RecordCrc(uint64_t seq, std::string_view payload, uint32_t flags) {
+  return Crc32c(Crc32c(Crc32c(0, &seq, sizeof seq), payload.data(), payload.size()), &flags, sizeof flags);
 }
 
 Status Errno(const std::string& what) { return IoError(what + ": " + std::strerror(errno)); }
@@ -54,26 +59,35 @@ Result<std::string> ReadWhole(const std::string& path) {
   return data;
 }
 
-// Walks the records of one segment. Returns the byte offset where valid records end.
+// Walks the records of one segment and returns the byte offset where its last whole group
+// ends; *last_seq is the last record of that group. Records after it (a group cut short by a
+// crash, or damage) are not passed to fn.
 template <typename Fn>
 size_t ScanSegment(std::string_view data, uint64_t expected_first, uint64_t* last_seq, Fn&& fn) {
-  size_t pos = 0;
+  size_t pos = 0, group_start = 0;
   uint64_t expect = expected_first;
+  std::vector<std::pair<uint64_t, std::string_view>> group;
   while (data.size() - pos >= kHeaderBytes) {
-    uint32_t len, crc;
+    uint32_t word, crc;
     uint64_t seq;
-    std::memcpy(&len, data.data() + pos, 4);
+    std::memcpy(&word, data.data() + pos, 4);
     std::memcpy(&crc, data.data() + pos + 4, 4);
     std::memcpy(&seq, data.data() + pos + 8, 8);
+    const uint32_t flags = word & kGroupEnd, len = word & ~kGroupEnd;
     if (len > kMaxRecordBytes || data.size() - pos - kHeaderBytes < len || seq != expect) break;
     const std::string_view payload = data.substr(pos + kHeaderBytes, len);
-    if (RecordCrc(seq, payload) != crc) break;
-    fn(seq, payload);
-    *last_seq = seq;
+    if (RecordCrc(seq, payload, flags) != crc) break;
+    group.emplace_back(seq, payload);
     ++expect;
     pos += kHeaderBytes + len;
+    if (flags) {
+      for (const auto& [s, p] : group) fn(s, p);
+      group.clear();
+      *last_seq = seq;
+      group_start = pos;
+    }
   }
-  return pos;
+  return group_start;
 }
 }  // namespace
 
@@ -173,11 +187,13 @@ Result<uint64_t> Wal::Append(const std::vector<std::string_view>& payloads) {
   }
   buffer_.clear();
   uint64_t seq = last_seq_;
-  for (std::string_view p : payloads) {
+  for (size_t i = 0; i < payloads.size(); ++i) {
+    const std::string_view p = payloads[i];
     if (p.size() > kMaxRecordBytes) return Status(ErrorCode::kTooLarge, "WAL record too large");
     ++seq;
-    PutFixed(&buffer_, static_cast<uint32_t>(p.size()));
-    PutFixed(&buffer_, RecordCrc(seq, p));
+    const uint32_t flags = i + 1 == payloads.size() ? kGroupEnd : 0;
+    PutFixed(&buffer_, static_cast<uint32_t>(p.size()) | flags);
+    PutFixed(&buffer_, RecordCrc(seq, p, flags));
     PutFixed(&buffer_, seq);
     buffer_.append(p);
   }

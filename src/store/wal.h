@@ -1,9 +1,10 @@
 // Wal: the write-ahead log of accepted events, the durability point of ingestion.
 //
-// Files: <dir>/wal-<first seq, 16 hex digits>.log. Record: u32 payload length | u32 CRC-32C of
-// (seq, payload) | u64 seq | payload; all little-endian. Sequence numbers start at 1 and grow
-// by one per record. A torn record at the end of the last segment (a write cut short by a
-// crash) is truncated at open; any other damage is corruption and Open fails.
+// Files: <dir>/wal-<first seq, 16 hex digits>.log. Record: u32 payload length (bit 31 set on the
+// last record of an Append) | u32 CRC-32C of (seq, payload, that bit) | u64 seq | payload; all
+// little-endian. The records of one Append form a group that is recovered whole or not at all. Sequence numbers start at 1 and grow
+// by one per record. A torn group at the end of the last segment (a write cut short by a
+// crash, never acknowledged) is truncated at open; any other damage is corruption and Open fails.
 //
 // Not thread-safe: one owner (the engine's writer thread) appends, syncs and trims.
 #pragma once

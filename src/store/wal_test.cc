@@ -65,7 +65,8 @@ TEST_F(WalTest, TruncatesTornTailAndContinues) {
     Wal::OpenInfo info;
     auto wal = Wal::Open(dir_.string(), 1 << 20, &info);
     ASSERT_TRUE(wal.ok());
-    ASSERT_TRUE((*wal)->Append({"one", "two", "three"}).ok());
+    ASSERT_TRUE((*wal)->Append({"one", "two"}).ok());
+    ASSERT_TRUE((*wal)->Append({"three"}).ok());
   }
   // Cut the last record in half, as a crash in the middle of a write would.
   const fs::path seg = *fs::directory_iterator(dir_);
@@ -83,6 +84,25 @@ TEST_F(WalTest, TruncatesTornTailAndContinues) {
   auto all = ReadAll();
   ASSERT_EQ(all.size(), 3u);
   EXPECT_EQ(all[2].second, "four");
+}
+
+TEST_F(WalTest, ATornGroupIsDroppedWhole) {
+  {
+    Wal::OpenInfo info;
+    auto wal = Wal::Open(dir_.string(), 1 << 20, &info);
+    ASSERT_TRUE(wal.ok());
+    ASSERT_TRUE((*wal)->Append({"first"}).ok());
+    ASSERT_TRUE((*wal)->Append({"x", "y", "z"}).ok());
+  }
+  // Cut into the last record: "x" and "y" are intact but their group is not.
+  const fs::path seg = *fs::directory_iterator(dir_);
+  fs::resize_file(seg, fs::file_size(seg) - 1);
+  Wal::OpenInfo info;
+  auto all = ReadAll(0, &info);
+  EXPECT_EQ(info.last_seq, 1u);
+  EXPECT_EQ(info.truncated_bytes, 3 * 16 + 3 - 1);
+  ASSERT_EQ(all.size(), 1u);
+  EXPECT_EQ(all[0].second, "first");
 }
 
 TEST_F(WalTest, DamageBeforeTheTailIsCorruption) {
