@@ -22,4 +22,8 @@ inline uint64_t StableHash64(std::string_view s) {
   return h;
 }
 
+// 32-bit key of a name kept in interaction histories (action ids, group, issue and channel
+// names, decision ids): stable across builds, restarts and catalog reloads.
+inline uint32_t HistoryKey(std::string_view s) { return static_cast<uint32_t>(StableHash64(s)); }
+
 }  // namespace kairos

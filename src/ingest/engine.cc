@@ -15,6 +15,7 @@
 #include <mutex>
 #include <thread>
 
+#include "common/encoding.h"
 #include "common/hash.h"
 #include "common/time_format.h"
 #include "profile/profile.h"
@@ -97,8 +98,8 @@ struct Request {
 // exactly one writer and partitions commit in parallel (one per core).
 class Partition {
  public:
-  Partition(const Workspace& ws, std::string dir, EngineOptions options)
-      : ws_(ws), dir_(std::move(dir)), options_(options) {}
+  Partition(const Workspace& ws, std::string dir, EngineOptions options, const Clock* clock)
+      : ws_(ws), dir_(std::move(dir)), options_(options), clock_(clock) {}
 
   ~Partition() {
     {
@@ -156,6 +157,13 @@ class Partition {
   Status Checkpoint() {
     std::lock_guard<std::mutex> lock(write_mu_);
     return CheckpointLocked();
+  }
+
+  Status GetDecision(std::string_view decision_id, std::string* out) const {
+    return store_->GetDecision(decision_id, out);
+  }
+  Status ForEachDecision(std::string_view from, const std::function<bool(std::string_view, std::string_view)>& fn) const {
+    return store_->ForEachDecision(from, fn);
   }
 
   EngineStats Stats() const {
@@ -271,6 +279,9 @@ class Partition {
           case ApplyOutcome::kApplied:
             if (result) ++result->accepted;
             if (accepted) accepted->push_back(it.raw);
+            if (it.event.type == schema.builtin().decision) {
+              KAIROS_RETURN_IF_ERROR(LogDecision(txn, it.event));
+            }
             break;
           case ApplyOutcome::kDuplicate:
             if (result) ++result->duplicates;
@@ -287,6 +298,17 @@ class Partition {
     }
     *next = i;
     return Status::Ok();
+  }
+
+  // The decision log entry: subscriber id (length-prefixed) and the record.
+  Status LogDecision(LmdbStore::WriteTxn& txn, const Event& e) {
+    const BuiltinEvents& b = ws_.schema->builtin();
+    const Value& record = e.fields[b.d_record];
+    log_buffer_.clear();
+    PutVarint(&log_buffer_, e.subscriber_id.size());
+    log_buffer_.append(e.subscriber_id);
+    if (!record.is_null) log_buffer_.append(record.s);
+    return txn.PutDecision(e.fields[b.d_decision_id].s, log_buffer_);
   }
 
   Rejection TooLate(const Item& it) const {
@@ -389,6 +411,7 @@ class Partition {
   }
 
   Status CheckpointLocked() {
+    KAIROS_RETURN_IF_ERROR(PruneDecisionLog());
     KAIROS_RETURN_IF_ERROR(store_->Sync());
     KAIROS_ASSIGN_OR_RETURN(auto applied, store_->GetMeta(kAppliedSeqKey));
     KAIROS_ASSIGN_OR_RETURN(const uint64_t applied_seq, ParseSeq(applied));
@@ -399,9 +422,20 @@ class Partition {
     return Status::Ok();
   }
 
+  // Drops decisions past store.decision_log_retention (bounded per checkpoint, so a long backlog
+  // is worked off over several checkpoints instead of one huge transaction).
+  Status PruneDecisionLog() {
+    const std::string before = DecisionIdPrefix(clock_->Now() - ws_.config.store.decision_log_retention_ms);
+    KAIROS_ASSIGN_OR_RETURN(auto txn, store_->BeginWrite());
+    KAIROS_ASSIGN_OR_RETURN(int64_t n, txn.DeleteDecisionsBefore(before, 50000));
+    if (n == 0) return Status::Ok();  // the transaction aborts: nothing written
+    return txn.Commit();
+  }
+
   const Workspace& ws_;
   const std::string dir_;
   EngineOptions options_;
+  const Clock* clock_;
   std::unique_ptr<LmdbStore> store_;
   std::unique_ptr<Wal> wal_;
 
@@ -416,6 +450,7 @@ class Partition {
   // Writer-thread scratch, reused across groups so the hot path does not allocate.
   Profile current_;
   std::string encode_buffer_;
+  std::string log_buffer_;
 
   mutable std::mutex stats_mu_;
   EngineStats stats_;
@@ -457,7 +492,7 @@ class EngineImpl final : public Engine {
     KAIROS_RETURN_IF_ERROR(CheckPartitionCount(dir));
     const int n = ws_.config.store.partitions;
     for (int i = 0; i < n; ++i) {
-      partitions_.push_back(std::make_unique<Partition>(ws_, (fs::path(dir) / ("p" + std::to_string(i))).string(), options_));
+      partitions_.push_back(std::make_unique<Partition>(ws_, (fs::path(dir) / ("p" + std::to_string(i))).string(), options_, clock_));
     }
     // Partitions recover in parallel: restart time is that of the largest one.
     std::vector<Status> results(n);
@@ -544,6 +579,46 @@ class EngineImpl final : public Engine {
     return ProfileToJson(*ws_.schema, subscriber_id, p, now);
   }
 
+  Status ReadProfile(std::string_view subscriber_id, Profile* out) override {
+    std::string& bytes = ReadBuffer();
+    Status s = PartitionOf(subscriber_id).GetProfile(subscriber_id, &bytes);
+    if (s.code() == ErrorCode::kNotFound) {
+      return NotFound("unknown subscriber \"" + std::string(subscriber_id.substr(0, 64)) + "\"");
+    }
+    KAIROS_RETURN_IF_ERROR(s);
+    return DecodeProfile(*ws_.schema, bytes, out);
+  }
+
+  Result<StoredDecision> FindDecision(std::string_view decision_id) override {
+    std::string value;
+    for (auto& p : partitions_) {
+      Status s = p->GetDecision(decision_id, &value);
+      if (s.code() == ErrorCode::kNotFound) continue;
+      KAIROS_RETURN_IF_ERROR(s);
+      return ToStoredDecision(decision_id, value);
+    }
+    return NotFound("unknown decision \"" + std::string(decision_id.substr(0, 64)) + "\"");
+  }
+
+  Status ForEachDecision(std::string_view from_id,
+                         const std::function<bool(const StoredDecision&)>& fn) override {
+    bool go_on = true;
+    Status bad;
+    for (auto& p : partitions_) {
+      KAIROS_RETURN_IF_ERROR(p->ForEachDecision(from_id, [&](std::string_view k, std::string_view v) {
+        auto d = ToStoredDecision(k, v);
+        if (!d.ok()) {
+          bad = d.status();
+          return go_on = false;
+        }
+        return go_on = fn(*d);
+      }));
+      KAIROS_RETURN_IF_ERROR(bad);
+      if (!go_on) break;
+    }
+    return Status::Ok();
+  }
+
   Status Checkpoint() override {
     Status first;
     for (auto& p : partitions_) {
@@ -591,6 +666,24 @@ class EngineImpl final : public Engine {
                     "/ts");
     }
     return Status::Ok();
+  }
+
+  static Result<StoredDecision> ToStoredDecision(std::string_view key, std::string_view value) {
+    Reader r(value);
+    uint64_t n;
+    std::string_view sub;
+    if (!r.Varint(&n) || !r.Bytes(n, &sub)) return Corruption("decision log entry " + std::string(key) + " is damaged");
+    StoredDecision d;
+    d.decision_id.assign(key);
+    d.subscriber_id.assign(sub);
+    d.record.assign(value.substr(value.size() - r.remaining()));
+    return d;
+  }
+
+  // Per-thread scratch for profile reads (a decide reads one profile per request).
+  static std::string& ReadBuffer() {
+    thread_local std::string buffer;
+    return buffer;
   }
 
   Partition& PartitionOf(std::string_view subscriber_id) const {
@@ -676,6 +769,12 @@ class EngineImpl final : public Engine {
 };
 
 }  // namespace
+
+std::string DecisionIdPrefix(TimestampMs t) {
+  char buf[24];
+  std::snprintf(buf, sizeof buf, "d%011llx", static_cast<unsigned long long>(std::max<TimestampMs>(t, 0)));
+  return buf;
+}
 
 Result<std::unique_ptr<Engine>> Engine::Open(const Workspace& ws, const Clock* clock, EngineOptions options) {
   auto engine = std::make_unique<EngineImpl>(ws, clock, options);

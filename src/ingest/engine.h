@@ -18,6 +18,7 @@
 
 #include "common/clock.h"
 #include "common/status.h"
+#include "profile/profile.h"
 #include "schema/workspace.h"
 
 namespace kairos {
@@ -55,6 +56,18 @@ class ParsedBatch {
   virtual ~ParsedBatch() = default;
 };
 
+// The decision log: what a decide offered and why, written with the decision's impressions (the
+// built-in `decision` event) in the same transaction.
+struct StoredDecision {
+  std::string decision_id;
+  std::string subscriber_id;
+  std::string record;  // the decision record (JSON) as the decision pipeline wrote it
+};
+
+// Decision ids begin with this prefix of their time ("d" and 11 hex digits of epoch ms), so that
+// the log's key order is time order and retention is a range delete.
+std::string DecisionIdPrefix(TimestampMs t);
+
 struct EngineOptions {
   // Overrides of the workspace config for tools and tests (0 = use config).
   int64_t group_commit_max_events = 0;
@@ -90,6 +103,16 @@ class Engine {
   // The profile of one subscriber as JSON: attributes, events_applied, aggregates evaluated
   // at `now` and forecasts. kNotFound for an unknown subscriber.
   virtual Result<std::string> ProfileJson(std::string_view subscriber_id, TimestampMs now) = 0;
+
+  // Decodes the stored profile of one subscriber into `out`. kNotFound for an unknown one.
+  virtual Status ReadProfile(std::string_view subscriber_id, Profile* out) = 0;
+
+  // The logged decision `decision_id`; kNotFound when unknown or past the log's retention.
+  virtual Result<StoredDecision> FindDecision(std::string_view decision_id) = 0;
+  // Visits logged decisions with ids ≥ `from_id`, partition by partition (each in time order),
+  // until fn returns false.
+  virtual Status ForEachDecision(std::string_view from_id,
+                                 const std::function<bool(const StoredDecision&)>& fn) = 0;
 
   // Forces a checkpoint: LMDB synced, WAL segments before it removed.
   virtual Status Checkpoint() = 0;

@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "common/encoding.h"
+#include "common/hash.h"
 #include "common/time_format.h"
 
 namespace kairos {
@@ -14,7 +15,9 @@ float EmptyBucket(AggregateOp op) {
 }
 
 namespace {
-constexpr uint8_t kFormatVersion = 2;
+// Version 3 added the interaction history; version 2 records (none) still decode.
+constexpr uint8_t kFormatVersion = 3;
+constexpr uint8_t kFormatVersionNoHistory = 2;
 
 void ClearBuckets(const AggregateDef& def, std::span<float> b) {
   std::fill(b.begin(), b.end(), EmptyBucket(def.op));
@@ -76,7 +79,90 @@ void AddToSeries(const AggregateDef& def, int64_t day, double amount, AggregateS
     case AggregateOp::kLastTime: break;
   }
 }
+void CountImpression(Profile* p, uint32_t action) {
+  for (ActionTotal& t : p->action_totals) {
+    if (t.action == action) {
+      ++t.impressions;
+      return;
+    }
+  }
+  p->action_totals.push_back({action, 1});
+}
+
+// Inserts in time order (entries almost always arrive in order: a scan from the back).
+void AddInteraction(Profile* p, const Interaction& x) {
+  auto it = p->interactions.end();
+  while (it != p->interactions.begin() && (it - 1)->ts > x.ts) --it;
+  p->interactions.insert(it, x);
+}
+
+void PruneHistory(const HistoryDef& h, Profile* p) {
+  const TimestampMs cutoff = p->last_seen - h.retention_ms;
+  auto& xs = p->interactions;
+  size_t drop = 0;
+  while (drop < xs.size() && xs[drop].ts < cutoff) ++drop;
+  if (xs.size() - drop > static_cast<size_t>(h.max_interactions)) {
+    drop = xs.size() - static_cast<size_t>(h.max_interactions);
+  }
+  if (drop > 0) xs.erase(xs.begin(), xs.begin() + static_cast<std::ptrdiff_t>(drop));
+}
+
+// A decision event: one impression per shown action ("ACTION:GROUP:ISSUE,...").
+void ApplyDecision(const BuiltinEvents& b, const Event& e, Profile* p) {
+  const Value& actions = e.fields[b.d_actions];
+  if (actions.is_null) return;
+  Interaction x;
+  x.ts = e.ts;
+  x.decision = HistoryKey(e.fields[b.d_decision_id].s);
+  x.channel = HistoryKey(e.fields[b.d_channel].s);
+  std::string_view rest = actions.s;
+  while (!rest.empty()) {
+    const size_t comma = rest.find(',');
+    std::string_view item = rest.substr(0, comma);
+    rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
+    const size_t c1 = item.find(':');
+    const size_t c2 = c1 == std::string_view::npos ? c1 : item.find(':', c1 + 1);
+    if (c2 == std::string_view::npos) continue;  // malformed item: the decision pipeline never writes one
+    x.action = HistoryKey(item.substr(0, c1));
+    x.group = HistoryKey(item.substr(c1 + 1, c2 - c1 - 1));
+    x.issue = HistoryKey(item.substr(c2 + 1));
+    AddInteraction(p, x);
+    CountImpression(p, x.action);
+  }
+}
+
+// A response event. The same outcome for the same decision and action counts once, however
+// often it is replayed (beyond the event-id dedupe window too, while the history keeps it).
+bool ApplyResponse(const BuiltinEvents& b, const Event& e, Profile* p) {
+  Interaction x;
+  x.ts = e.ts;
+  x.decision = HistoryKey(e.fields[b.r_decision_id].s);
+  x.action = HistoryKey(e.fields[b.r_action_id].s);
+  x.kind = static_cast<InteractionKind>(e.fields[b.r_outcome].i + 1);
+  const Interaction* shown = nullptr;
+  for (const Interaction& h : p->interactions) {
+    if (h.decision != x.decision || h.action != x.action) continue;
+    if (h.kind == x.kind) return false;
+    if (h.kind == InteractionKind::kImpression) shown = &h;
+  }
+  auto key_or = [&](int field, uint32_t fallback) {
+    const Value& v = e.fields[field];
+    return v.is_null ? fallback : HistoryKey(v.s);
+  };
+  x.channel = key_or(b.r_channel, shown ? shown->channel : 0);
+  x.group = key_or(b.r_group, shown ? shown->group : 0);
+  x.issue = key_or(b.r_issue, shown ? shown->issue : 0);
+  AddInteraction(p, x);
+  return true;
+}
 }  // namespace
+
+uint32_t LifetimeImpressions(const Profile& p, uint32_t action) {
+  for (const ActionTotal& t : p.action_totals) {
+    if (t.action == action) return t.impressions;
+  }
+  return 0;
+}
 
 Profile Profile::Empty(const Schema& schema) {
   Profile p;
@@ -94,6 +180,8 @@ void Profile::Reset(const Schema& schema) {
     a.set_ms = 0;
   }
   recent_ids.clear();
+  interactions.clear();
+  action_totals.clear();
   // Buckets of an aggregate that was never written are already empty (invariant: a series gets
   // its newest_day before its first bucket), so only used series need clearing.
   if (buckets.size() != static_cast<size_t>(schema.total_buckets()) ||
@@ -117,6 +205,9 @@ ApplyOutcome ApplyEvent(const Schema& schema, const Event& e, uint64_t id_hash,
       if (r.hash == id_hash) return ApplyOutcome::kDuplicate;
     }
   }
+  const BuiltinEvents& builtin = schema.builtin();
+  if (e.type == builtin.response && !ApplyResponse(builtin, e, p)) return ApplyOutcome::kDuplicate;
+  if (e.type == builtin.decision) ApplyDecision(builtin, e, p);
   // Remember the id; forget ids that fell out of the window.
   const TimestampMs newest = first ? e.ts : std::max(p->last_seen, e.ts);
   std::erase_if(p->recent_ids, [&](const RecentId& r) { return r.ts < newest - dedupe_window_ms; });
@@ -151,6 +242,7 @@ ApplyOutcome ApplyEvent(const Schema& schema, const Event& e, uint64_t id_hash,
   p->first_seen = first ? e.ts : std::min(p->first_seen, e.ts);
   p->last_seen = newest;
   ++p->events_applied;
+  if (!p->interactions.empty()) PruneHistory(schema.history(), p);
   return ApplyOutcome::kApplied;
 }
 
@@ -190,6 +282,10 @@ double WindowValue(const Schema& schema, const Profile& p, int index, int window
 //                               | windowed: newest_day - last_day | n | dense: bitmap, n values
 //                                                                     | sparse: n { age | value } }
 //   | n_ids { u64 hash | last_seen - ts (ms) }
+//   | n_keys { u32 key }   (v3: the distinct names of the history, each stored once)
+//   | n_interactions { u8 kind | last_seen - ts | u32 decision | action, group, issue, channel
+//                      as indices into the keys }
+//   | n_totals { action key index | impressions }
 // Bucket values in hundredths (see PutBucket).
 // Payloads: string/flags-name = len + bytes; number = f64; int/timestamp = zigzag; bool = u8;
 // enum = index; flags = n { name | u8 }.
@@ -271,6 +367,36 @@ void EncodeProfile(const Schema& schema, const Profile& p, std::string* out) {
     PutFixed(out, r.hash);
     PutVarint(out, static_cast<uint64_t>(p.last_seen - r.ts));
   }
+  // History names repeat (a few actions, channels, groups): a small key table, 1-byte indices.
+  std::vector<uint32_t> keys;
+  auto index_of = [&keys](uint32_t k) -> uint64_t {
+    for (size_t i = 0; i < keys.size(); ++i) {
+      if (keys[i] == k) return i;
+    }
+    keys.push_back(k);
+    return keys.size() - 1;
+  };
+  for (const Interaction& x : p.interactions) {
+    index_of(x.action), index_of(x.group), index_of(x.issue), index_of(x.channel);
+  }
+  for (const ActionTotal& t : p.action_totals) index_of(t.action);
+  PutVarint(out, keys.size());
+  for (uint32_t k : keys) PutFixed(out, k);
+  PutVarint(out, p.interactions.size());
+  for (const Interaction& x : p.interactions) {
+    out->push_back(static_cast<char>(x.kind));
+    PutSignedVarint(out, p.last_seen - x.ts);
+    PutFixed(out, x.decision);
+    PutVarint(out, index_of(x.action));
+    PutVarint(out, index_of(x.group));
+    PutVarint(out, index_of(x.issue));
+    PutVarint(out, index_of(x.channel));
+  }
+  PutVarint(out, p.action_totals.size());
+  for (const ActionTotal& t : p.action_totals) {
+    PutVarint(out, index_of(t.action));
+    PutVarint(out, t.impressions);
+  }
 }
 
 Status DecodeProfile(const Schema& schema, std::string_view bytes, Profile* p) {
@@ -278,7 +404,9 @@ Status DecodeProfile(const Schema& schema, std::string_view bytes, Profile* p) {
   Reader r(bytes);
   uint8_t version = 0;
   auto bad = [](const char* what) { return Corruption(std::string("profile record: ") + what); };
-  if (!r.Fixed(&version) || version != kFormatVersion) return bad("unknown format version");
+  if (!r.Fixed(&version) || (version != kFormatVersion && version != kFormatVersionNoHistory)) {
+    return bad("unknown format version");
+  }
   uint64_t u, first, span;
   if (!r.Varint(&u) || !r.Varint(&first) || !r.Varint(&span)) return bad("truncated header");
   p->events_applied = static_cast<int64_t>(u);
@@ -373,6 +501,39 @@ Status DecodeProfile(const Schema& schema, std::string_view bytes, Profile* p) {
   for (RecentId& id : p->recent_ids) {
     if (!r.Fixed(&id.hash) || !r.Varint(&u)) return bad("recent id");
     id.ts = p->last_seen - static_cast<int64_t>(u);
+  }
+  if (version >= 3) {
+    uint64_t n_keys;
+    if (!r.Varint(&n_keys) || n_keys > 4 * 10000 + 10000) return bad("history key count");
+    std::vector<uint32_t> keys(n_keys);
+    for (uint32_t& k : keys) {
+      if (!r.Fixed(&k)) return bad("history key");
+    }
+    auto key = [&](uint32_t* out) {
+      uint64_t i;
+      if (!r.Varint(&i) || i >= keys.size()) return false;
+      *out = keys[i];
+      return true;
+    };
+    if (!r.Varint(&n) || n > 10000) return bad("interaction count");
+    p->interactions.resize(n);
+    for (Interaction& x : p->interactions) {
+      uint8_t kind;
+      int64_t age;
+      if (!r.Fixed(&kind) || kind >= kInteractionKinds || !r.SignedVarint(&age) ||
+          !r.Fixed(&x.decision) || !key(&x.action) || !key(&x.group) || !key(&x.issue) ||
+          !key(&x.channel)) {
+        return bad("interaction");
+      }
+      x.kind = static_cast<InteractionKind>(kind);
+      x.ts = p->last_seen - age;
+    }
+    if (!r.Varint(&n) || n > keys.size()) return bad("action total count");
+    p->action_totals.resize(n);
+    for (ActionTotal& t : p->action_totals) {
+      if (!key(&t.action) || !r.Varint(&u) || u > UINT32_MAX) return bad("action total");
+      t.impressions = static_cast<uint32_t>(u);
+    }
   }
   if (!r.done()) return bad("trailing bytes");
   return Status::Ok();

@@ -40,6 +40,29 @@ struct RecentId {
   TimestampMs ts = 0;
 };
 
+// One entry of a subscriber's interaction history: an action shown (impression) or a response
+// to it. Names are kept as HistoryKey()s, so entries survive catalog changes.
+enum class InteractionKind : uint8_t {
+  kImpression = 0,
+  // Responses, in the order of the response event's outcome enum.
+  kAccepted, kRejected, kClicked, kConverted, kIgnored,
+};
+inline constexpr int kInteractionKinds = 6;
+
+struct Interaction {
+  TimestampMs ts = 0;
+  uint32_t decision = 0;  // HistoryKey(decision id)
+  uint32_t action = 0, group = 0, issue = 0, channel = 0;
+  InteractionKind kind = InteractionKind::kImpression;
+};
+
+// Impressions of one action over the subscriber's whole life (per-customer `max_times`), kept
+// apart from the bounded history.
+struct ActionTotal {
+  uint32_t action = 0;
+  uint32_t impressions = 0;
+};
+
 struct Profile {
   int64_t events_applied = 0;
   TimestampMs first_seen = 0;
@@ -50,6 +73,9 @@ struct Profile {
   // The daily buckets of every windowed aggregate in one block (one allocation per profile);
   // aggregate i owns [bucket_offset, bucket_offset + retention_days).
   std::vector<float> buckets;
+  // Interaction history, oldest first, bounded by Schema::history().
+  std::vector<Interaction> interactions;
+  std::vector<ActionTotal> action_totals;
 
   std::span<float> Buckets(const AggregateDef& def) {
     return {buckets.data() + def.bucket_offset, static_cast<size_t>(def.retention_days)};
@@ -69,13 +95,17 @@ float EmptyBucket(AggregateOp op);
 
 enum class ApplyOutcome {
   kApplied,
-  kDuplicate,  // the event id was already applied
+  kDuplicate,  // the event id was already applied (or the same response to the same decision)
   kTooLate,    // older than the dedupe window behind the newest event: cannot be deduplicated
 };
 
-// Applies one validated event. `id_hash` is StableHash64(event.event_id).
+// Applies one validated event. `id_hash` is StableHash64(event.event_id). The built-in decision
+// and response events (Schema::builtin()) also update the interaction history.
 ApplyOutcome ApplyEvent(const Schema& schema, const Event& event, uint64_t id_hash,
                         int64_t dedupe_window_ms, Profile* profile);
+
+// Lifetime impressions of `action` (a HistoryKey).
+uint32_t LifetimeImpressions(const Profile& profile, uint32_t action);
 
 // Compact binary form (see profile.cc for the layout). Decode fails with kCorruption on any
 // malformed input and never reads out of bounds.

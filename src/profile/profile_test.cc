@@ -144,5 +144,104 @@ TEST_F(ProfileTest, EncodeDecodeRoundTripAndCompactness) {
   EXPECT_EQ(DecodeProfile(*schema_, bytes, &back).code(), ErrorCode::kCorruption);
 }
 
+
+std::string Decision(const std::string& id, const std::string& ts, const std::string& actions,
+                     const char* channel = "sms") {
+  return R"({"event_id":")" + id + R"(","subscriber_id":"s1","type":"decision","ts":")" + ts +
+         R"(","decision_id":")" + id + R"(","channel":")" + channel + R"(","actions":")" + actions + R"("})";
+}
+std::string Response(const std::string& event_id, const std::string& decision, const std::string& ts,
+                     const char* action, const char* outcome) {
+  return R"({"event_id":")" + event_id + R"(","subscriber_id":"s1","type":"response","ts":")" + ts +
+         R"(","decision_id":")" + decision + R"(","action_id":")" + action + R"(","outcome":")" + outcome +
+         R"("})";
+}
+
+TEST_F(ProfileTest, DecisionsAndResponsesBuildTheInteractionHistory) {
+  ASSERT_EQ(Apply(Decision("d1", "2026-03-01T10:00:00Z", "DATA_1GB:DataAddOns:Sales,FIX_NET:Network:Service")),
+            ApplyOutcome::kApplied);
+  ASSERT_EQ(profile_.interactions.size(), 2u);
+  const Interaction& x = profile_.interactions[0];
+  EXPECT_EQ(x.kind, InteractionKind::kImpression);
+  EXPECT_EQ(x.action, HistoryKey("DATA_1GB"));
+  EXPECT_EQ(x.group, HistoryKey("DataAddOns"));
+  EXPECT_EQ(x.issue, HistoryKey("Sales"));
+  EXPECT_EQ(x.channel, HistoryKey("sms"));
+  EXPECT_EQ(x.decision, HistoryKey("d1"));
+  EXPECT_EQ(LifetimeImpressions(profile_, HistoryKey("DATA_1GB")), 1u);
+
+  // A response takes its group, issue and channel from the impression it answers.
+  ASSERT_EQ(Apply(Response("r1", "d1", "2026-03-01T11:00:00Z", "DATA_1GB", "accepted")), ApplyOutcome::kApplied);
+  ASSERT_EQ(profile_.interactions.size(), 3u);
+  EXPECT_EQ(profile_.interactions[2].kind, InteractionKind::kAccepted);
+  EXPECT_EQ(profile_.interactions[2].group, HistoryKey("DataAddOns"));
+  EXPECT_EQ(profile_.interactions[2].channel, HistoryKey("sms"));
+  // The same outcome for the same decision and action counts once, even under another event id.
+  EXPECT_EQ(Apply(Response("r1-again", "d1", "2026-03-01T11:05:00Z", "DATA_1GB", "accepted")),
+            ApplyOutcome::kDuplicate);
+  EXPECT_EQ(Apply(Response("r1", "d1", "2026-03-01T11:05:00Z", "DATA_1GB", "accepted")), ApplyOutcome::kDuplicate);
+  // Another outcome is a new fact.
+  EXPECT_EQ(Apply(Response("r2", "d1", "2026-03-01T11:06:00Z", "DATA_1GB", "converted")), ApplyOutcome::kApplied);
+  EXPECT_EQ(profile_.interactions.size(), 4u);
+  // The built-in events count in aggregates like any other.
+  EXPECT_EQ(Window("offers_accepted", 90, "2026-03-02T00:00:00Z"), 1.0);
+}
+
+TEST_F(ProfileTest, HistoryIsBoundedByRetentionAndCount) {
+  ASSERT_EQ(Apply(Decision("old", "2026-01-01T10:00:00Z", "A:G:I")), ApplyOutcome::kApplied);
+  // 90 days of retention behind the newest event: the January impression falls out in April.
+  ASSERT_EQ(Apply(Usage("u", "2026-04-15T10:00:00Z", "data", 1)), ApplyOutcome::kApplied);
+  EXPECT_TRUE(profile_.interactions.empty());
+  EXPECT_EQ(LifetimeImpressions(profile_, HistoryKey("A")), 1u) << "lifetime totals outlive the history";
+  for (int i = 0; i < 250; ++i) {
+    char ts[32];
+    std::snprintf(ts, sizeof ts, "2026-04-16T%02d:%02d:00Z", i / 60, i % 60);
+    ASSERT_EQ(Apply(Decision("d" + std::to_string(i), ts, "A:G:I")), ApplyOutcome::kApplied);
+  }
+  EXPECT_EQ(profile_.interactions.size(), 200u);
+  EXPECT_EQ(profile_.interactions.front().decision, HistoryKey("d50"));
+  EXPECT_EQ(LifetimeImpressions(profile_, HistoryKey("A")), 251u);
+}
+
+TEST_F(ProfileTest, HistoryRoundTripsThroughTheEncoding) {
+  ASSERT_EQ(Apply(Usage("u", "2026-03-01T09:00:00Z", "data", 10)), ApplyOutcome::kApplied);
+  ASSERT_EQ(Apply(Decision("d1", "2026-03-01T10:00:00Z", "A:G:I,B:G:I", "app")), ApplyOutcome::kApplied);
+  ASSERT_EQ(Apply(Response("r", "d1", "2026-03-01T10:30:00Z", "B", "rejected")), ApplyOutcome::kApplied);
+  std::string bytes;
+  EncodeProfile(*schema_, profile_, &bytes);
+  Profile back;
+  ASSERT_TRUE(DecodeProfile(*schema_, bytes, &back).ok());
+  ASSERT_EQ(back.interactions.size(), profile_.interactions.size());
+  for (size_t i = 0; i < back.interactions.size(); ++i) {
+    const Interaction &a = back.interactions[i], &b = profile_.interactions[i];
+    EXPECT_EQ(a.ts, b.ts);
+    EXPECT_EQ(a.kind, b.kind);
+    EXPECT_EQ(a.decision, b.decision);
+    EXPECT_EQ(a.action, b.action);
+    EXPECT_EQ(a.group, b.group);
+    EXPECT_EQ(a.issue, b.issue);
+    EXPECT_EQ(a.channel, b.channel);
+  }
+  EXPECT_EQ(LifetimeImpressions(back, HistoryKey("B")), 1u);
+  // Every truncation fails cleanly.
+  for (size_t n = 0; n < bytes.size(); ++n) {
+    EXPECT_FALSE(DecodeProfile(*schema_, std::string_view(bytes).substr(0, n), &back).ok()) << n;
+  }
+}
+
+TEST_F(ProfileTest, VersionTwoRecordsWithoutHistoryStillDecode) {
+  ASSERT_EQ(Apply(Usage("u", "2026-03-01T09:00:00Z", "data", 10)), ApplyOutcome::kApplied);
+  std::string bytes;
+  EncodeProfile(*schema_, profile_, &bytes);
+  // A version 3 record with an empty history ends with three zero counts; version 2 had none.
+  ASSERT_EQ(bytes.substr(bytes.size() - 3), std::string(3, '\0'));
+  std::string v2 = bytes.substr(0, bytes.size() - 3);
+  v2[0] = 2;
+  Profile back;
+  ASSERT_TRUE(DecodeProfile(*schema_, v2, &back).ok());
+  EXPECT_EQ(back.events_applied, 1);
+  EXPECT_EQ(Window("data_mb", 1, "2026-03-01T12:00:00Z"), 10.0);
+}
+
 }  // namespace
 }  // namespace kairos

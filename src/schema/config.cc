@@ -30,7 +30,11 @@ Result<Config> Config::Parse(std::string_view yaml_text, std::string_view file) 
     if (s["idle_timeout"]) { KAIROS_ASSIGN_OR_RETURN(c.server.idle_timeout_ms, YamlDurationMs(file, s["idle_timeout"], "server.idle_timeout")); }
   }
   if (const YAML::Node s = root["store"]) {
-    KAIROS_RETURN_IF_ERROR(CheckKeys(file, s, {"path", "map_size", "wal_segment_size", "checkpoint_interval", "partitions"}, "store"));
+    KAIROS_RETURN_IF_ERROR(CheckKeys(file, s, {"path", "map_size", "wal_segment_size", "checkpoint_interval", "partitions", "decision_log_retention"}, "store"));
+    if (s["decision_log_retention"]) {
+      KAIROS_ASSIGN_OR_RETURN(c.store.decision_log_retention_ms, YamlDurationMs(file, s["decision_log_retention"], "store.decision_log_retention"));
+      if (c.store.decision_log_retention_ms < 3600000) return YamlError(file, s["decision_log_retention"], "store.decision_log_retention must be at least 1h");
+    }
     if (s["path"]) { KAIROS_ASSIGN_OR_RETURN(c.store.path, YamlString(file, s["path"], "store.path")); }
     if (s["map_size"]) { KAIROS_ASSIGN_OR_RETURN(c.store.map_size_bytes, YamlBytes(file, s["map_size"], "store.map_size")); }
     if (s["wal_segment_size"]) { KAIROS_ASSIGN_OR_RETURN(c.store.wal_segment_bytes, YamlBytes(file, s["wal_segment_size"], "store.wal_segment_size")); }
@@ -80,6 +84,8 @@ store:
   checkpoint_interval: 5s  # how often LMDB is synced and old WAL segments are removed
   partitions: 2            # subscribers are split over this many writers (one per core);
                            # fixed when the store is created
+  decision_log_retention: 30d  # decisions (what was offered, why) are kept this long for
+                               # responses, replay and off-policy evaluation
 
 # strict: every acknowledged write is on disk on its own (fsync per request).
 # group:  concurrent writes share one fsync before they are acknowledged; same guarantee

@@ -29,6 +29,7 @@ struct StoreConfig {
   int64_t wal_segment_bytes = 16 << 20;
   int64_t checkpoint_interval_ms = 5000;
   int partitions = 2;                   // independent writers (one per core); fixed per store
+  int64_t decision_log_retention_ms = 30LL * 86400000;
 };
 
 struct IngestConfig {

@@ -138,6 +138,14 @@ aggregates:
   throttle_events:    {event: network, where: {throttled: true}, op: count, windows: [30d]}
   last_plan_change:   {event: plan_change, op: last_time}
   churned:            {event: churn, op: last_time}
+  # The built-in `decision` and `response` events (written by decide and POST /v1/responses) can
+  # be counted like any other event type.
+  offers_accepted:    {event: response, where: {outcome: accepted}, op: count, windows: [90d]}
+  last_accepted:      {event: response, where: {outcome: accepted}, op: last_time}
+
+# Interaction history per subscriber (actions shown, responses): feeds contact caps, suppression,
+# max_times, cooldowns and history.* rules. Older or surplus interactions are dropped.
+history: {retention: 90d, max_interactions: 200}
 
 # Billing-cycle forecasts: usage so far, expected usage to the cycle end with a 90% interval,
 # days until the allowance (or prepaid credit) runs out.

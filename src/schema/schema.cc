@@ -82,10 +82,12 @@ class SchemaBuilder {
   Status Build(const YAML::Node& root) {
     if (!root.IsMap()) return YamlError(file_, root, "schema must be a mapping with attributes, event_types, aggregates, forecasts");
     KAIROS_RETURN_IF_ERROR(
-        CheckKeys(file_, root, {"attributes", "event_types", "aggregates", "forecasts"}, "schema"));
+        CheckKeys(file_, root, {"attributes", "event_types", "aggregates", "forecasts", "history"}, "schema"));
     if (root["attributes"]) KAIROS_RETURN_IF_ERROR(Attributes(root["attributes"]));
     if (!root["event_types"]) return YamlError(file_, root, "schema needs event_types");
     KAIROS_RETURN_IF_ERROR(EventTypes(root["event_types"]));
+    AddBuiltinEvents();
+    if (root["history"]) KAIROS_RETURN_IF_ERROR(History(root["history"]));
     if (root["aggregates"]) KAIROS_RETURN_IF_ERROR(Aggregates(root["aggregates"]));
     if (root["forecasts"]) KAIROS_RETURN_IF_ERROR(Forecasts(root["forecasts"]));
     for (AggregateDef& a : s_->aggregates_) {
@@ -167,6 +169,64 @@ class SchemaBuilder {
     return Status::Ok();
   }
 
+  // The event types through which decisions and responses reach profiles. Declared here, not in
+  // schema.yaml, so that every workspace has them with exactly these fields; aggregates in
+  // schema.yaml may still count them (e.g. accepted offers per 90 days).
+  void AddBuiltinEvents() {
+    auto field = [](const char* name, FieldType type, bool required, size_t max_length = 256) {
+      FieldDef f;
+      f.name = name;
+      f.type = type;
+      f.required = required;
+      f.max_length = max_length;
+      return f;
+    };
+    BuiltinEvents& b = s_->builtin_;
+    EventTypeDef d;
+    d.name = "decision";
+    d.fields = {field("decision_id", FieldType::kString, true, 64),
+                field("channel", FieldType::kString, true, 32),
+                field("actions", FieldType::kString, false, 64 * 1024),
+                field("control", FieldType::kBool, false),
+                field("record", FieldType::kString, false, 4 << 20)};
+    b.decision = static_cast<int>(s_->event_types_.size());
+    b.d_decision_id = 0, b.d_channel = 1, b.d_actions = 2, b.d_control = 3, b.d_record = 4;
+    s_->event_index_[d.name] = b.decision;
+    s_->event_types_.push_back(std::move(d));
+
+    EventTypeDef r;
+    r.name = "response";
+    FieldDef outcome = field("outcome", FieldType::kEnum, true);
+    outcome.values = {"accepted", "rejected", "clicked", "converted", "ignored"};
+    r.fields = {field("decision_id", FieldType::kString, true, 64),
+                field("action_id", FieldType::kString, true, 64), std::move(outcome),
+                field("channel", FieldType::kString, false, 32),
+                field("group", FieldType::kString, false, 64),
+                field("issue", FieldType::kString, false, 64)};
+    b.response = static_cast<int>(s_->event_types_.size());
+    b.r_decision_id = 0, b.r_action_id = 1, b.r_outcome = 2, b.r_channel = 3, b.r_group = 4,
+    b.r_issue = 5;
+    s_->event_index_[r.name] = b.response;
+    s_->event_types_.push_back(std::move(r));
+  }
+
+  Status History(const YAML::Node& node) {
+    KAIROS_RETURN_IF_ERROR(CheckKeys(file_, node, {"retention", "max_interactions"}, "history"));
+    HistoryDef& h = s_->history_;
+    if (node["retention"]) {
+      KAIROS_ASSIGN_OR_RETURN(h.retention_ms, YamlDurationMs(file_, node["retention"], "retention"));
+      if (h.retention_ms < kMsPerDay || h.retention_ms > 800 * kMsPerDay) {
+        return YamlError(file_, node["retention"], "history retention must be between 1d and 800d");
+      }
+    }
+    if (node["max_interactions"]) {
+      KAIROS_ASSIGN_OR_RETURN(int64_t n, YamlInt(file_, node["max_interactions"], "max_interactions"));
+      if (n < 1 || n > 10000) return YamlError(file_, node["max_interactions"], "max_interactions must be 1..10000");
+      h.max_interactions = static_cast<int>(n);
+    }
+    return Status::Ok();
+  }
+
   Status EventTypes(const YAML::Node& node) {
     if (!node.IsMap() || node.size() == 0) {
       return YamlError(file_, node, "event_types must be a non-empty mapping of name → {fields: ...}");
@@ -177,6 +237,10 @@ class SchemaBuilder {
       e.name = kv.first.Scalar();
       const std::string what = "event type " + e.name;
       if (s_->event_index_.count(e.name)) return YamlError(file_, kv.first, "duplicate " + what);
+      if (e.name == "decision" || e.name == "response") {
+        return YamlError(file_, kv.first, what + ": the name is reserved for Kairos's built-in " +
+                                              e.name + " events");
+      }
       const YAML::Node spec = kv.second;
       if (spec.IsNull()) {
         // An event type without fields (e.g. a marker event).

@@ -5,6 +5,7 @@
 // hot path works with integers, never with name look-ups. Thread-safe for reads.
 #pragma once
 
+#include <cstdint>
 #include <map>
 #include <memory>
 #include <optional>
@@ -88,6 +89,26 @@ struct ForecastDef {
   int lookback_days = 28;     // completed days used to estimate the daily rate
 };
 
+// How much interaction history (decisions shown, responses) a profile keeps: interactions older
+// than `retention_ms` behind the subscriber's newest event are dropped, and at most
+// `max_interactions` (the newest) are kept. Contact caps and suppression see only what is kept.
+struct HistoryDef {
+  int64_t retention_ms = 90LL * 86400000;
+  int max_interactions = 200;
+};
+
+// Field indices of the two built-in event types through which decisions and responses reach a
+// profile (the decision pipeline writes them; see docs/architecture.md).
+//  decision: decision_id, channel, actions ("ACTION:GROUP:ISSUE,..."), control, record (JSON)
+//  response: decision_id, action_id, outcome (accepted|rejected|clicked|converted|ignored),
+//            channel, group, issue
+struct BuiltinEvents {
+  int decision = -1, response = -1;  // event type indices
+  int d_decision_id = -1, d_channel = -1, d_actions = -1, d_control = -1, d_record = -1;
+  int r_decision_id = -1, r_action_id = -1, r_outcome = -1, r_channel = -1, r_group = -1,
+      r_issue = -1;
+};
+
 class Schema {
  public:
   // Parses schema YAML text. `file_name` prefixes error messages ("schema.yaml:12:5: ...").
@@ -99,6 +120,8 @@ class Schema {
   const std::vector<EventTypeDef>& event_types() const { return event_types_; }
   const std::vector<AggregateDef>& aggregates() const { return aggregates_; }
   const std::vector<ForecastDef>& forecasts() const { return forecasts_; }
+  const HistoryDef& history() const { return history_; }
+  const BuiltinEvents& builtin() const { return builtin_; }
   // Daily buckets of all windowed aggregates together (the size of Profile::buckets).
   int total_buckets() const { return total_buckets_; }
 
@@ -118,6 +141,8 @@ class Schema {
   std::vector<ForecastDef> forecasts_;
   std::vector<std::vector<int>> aggregates_by_event_;
   int total_buckets_ = 0;
+  HistoryDef history_;
+  BuiltinEvents builtin_;
   std::map<std::string, int, std::less<>> event_index_, attribute_index_, aggregate_index_;
 
   friend class SchemaBuilder;

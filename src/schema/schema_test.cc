@@ -11,9 +11,11 @@ TEST(Schema, DefaultSchemaLoads) {
   auto s = Schema::Parse(DefaultSchemaYaml(), "schema.yaml");
   ASSERT_TRUE(s.ok()) << s.status().ToString();
   const Schema& schema = **s;
-  EXPECT_EQ(schema.event_types().size(), 12u);
+  // 12 declared + the built-in decision and response events.
+  EXPECT_EQ(schema.event_types().size(), 14u);
   for (const char* t : {"subscriber", "usage", "topup", "balance", "plan_change", "purchase", "payment",
-                        "ticket", "care_contact", "app_session", "network", "churn"}) {
+                        "ticket", "care_contact", "app_session", "network", "churn", "decision",
+                        "response"}) {
     EXPECT_GE(schema.EventTypeIndex(t), 0) << t;
   }
   const int data = schema.AggregateIndex("data_mb");
@@ -22,6 +24,27 @@ TEST(Schema, DefaultSchemaLoads) {
   // The forecast's look-back and month-long cycles extend the retention of its series.
   EXPECT_GE(schema.aggregates()[data].retention_days, 31);
   EXPECT_EQ(schema.forecasts().size(), 3u);
+  EXPECT_EQ(schema.builtin().decision, schema.EventTypeIndex("decision"));
+  EXPECT_EQ(schema.builtin().response, schema.EventTypeIndex("response"));
+  EXPECT_EQ(schema.history().max_interactions, 200);
+}
+
+TEST(Schema, BuiltinEventNamesAreReserved) {
+  auto s = Schema::Parse("event_types:\n  decision:\n    fields: {x: {type: int}}\n", "schema.yaml");
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.status().code(), ErrorCode::kInvalidArgument);
+  EXPECT_NE(s.status().message().find("schema.yaml:2:3"), std::string::npos) << s.status().message();
+  EXPECT_NE(s.status().message().find("reserved"), std::string::npos);
+}
+
+TEST(Schema, HistoryLimitsAreChecked) {
+  auto s = Schema::Parse("event_types: {a: }\nhistory: {retention: 2h}\n", "schema.yaml");
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.status().message().find("between 1d and 800d"), std::string::npos) << s.status().message();
+  auto ok = Schema::Parse("event_types: {a: }\nhistory: {retention: 30d, max_interactions: 50}\n", "schema.yaml");
+  ASSERT_TRUE(ok.ok()) << ok.status().ToString();
+  EXPECT_EQ((*ok)->history().retention_ms, 30LL * 86400000);
+  EXPECT_EQ((*ok)->history().max_interactions, 50);
 }
 
 struct BadSchema {

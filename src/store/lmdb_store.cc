@@ -50,6 +50,7 @@ Result<std::unique_ptr<LmdbStore>> LmdbStore::Open(const std::string& dir, Optio
   if (rc) return LmdbError("begin", rc);
   rc = mdb_dbi_open(txn, "profiles", MDB_CREATE, &store->profiles_);
   if (!rc) rc = mdb_dbi_open(txn, "meta", MDB_CREATE, &store->meta_);
+  if (!rc) rc = mdb_dbi_open(txn, "decisions", MDB_CREATE, &store->decisions_);
   if (rc) {
     mdb_txn_abort(txn);
     return LmdbError("open databases", rc);
@@ -90,6 +91,31 @@ Status LmdbStore::WriteTxn::PutMeta(std::string_view key, std::string_view value
   return Status::Ok();
 }
 
+Status LmdbStore::WriteTxn::PutDecision(std::string_view key, std::string_view value) {
+  MDB_val k = Val(key), v = Val(value);
+  const int rc = mdb_put(txn_, store_->decisions_, &k, &v, 0);
+  if (rc) return LmdbError("put decision", rc);
+  return Status::Ok();
+}
+
+Result<int64_t> LmdbStore::WriteTxn::DeleteDecisionsBefore(std::string_view before, int64_t max_count) {
+  MDB_cursor* cursor = nullptr;
+  int rc = mdb_cursor_open(txn_, store_->decisions_, &cursor);
+  if (rc) return LmdbError("cursor", rc);
+  int64_t n = 0;
+  MDB_val k, v;
+  for (rc = mdb_cursor_get(cursor, &k, &v, MDB_FIRST); rc == 0 && n < max_count;
+       rc = mdb_cursor_get(cursor, &k, &v, MDB_NEXT)) {
+    if (std::string_view(static_cast<const char*>(k.mv_data), k.mv_size) >= before) break;
+    rc = mdb_cursor_del(cursor, 0);
+    if (rc) break;
+    ++n;
+  }
+  mdb_cursor_close(cursor);
+  if (rc != 0 && rc != MDB_NOTFOUND) return LmdbError("delete decisions", rc);
+  return n;
+}
+
 Status LmdbStore::WriteTxn::Commit() {
   const int rc = mdb_txn_commit(txn_);
   txn_ = nullptr;  // committed or failed, the handle is gone either way
@@ -113,6 +139,39 @@ Status LmdbStore::GetProfile(std::string_view key, std::string* out) const {
   if (rc == MDB_NOTFOUND) return NotFound("no profile");
   if (rc) return LmdbError("get profile", rc);
   out->assign(static_cast<const char*>(v.mv_data), v.mv_size);
+  return Status::Ok();
+}
+
+Status LmdbStore::GetDecision(std::string_view key, std::string* out) const {
+  ReadTxn r;
+  int rc = mdb_txn_begin(env_, nullptr, MDB_RDONLY, &r.txn);
+  if (rc) return LmdbError("begin read", rc);
+  MDB_val k = Val(key), v;
+  rc = mdb_get(r.txn, decisions_, &k, &v);
+  if (rc == MDB_NOTFOUND) return NotFound("no decision");
+  if (rc) return LmdbError("get decision", rc);
+  out->assign(static_cast<const char*>(v.mv_data), v.mv_size);
+  return Status::Ok();
+}
+
+Status LmdbStore::ForEachDecision(std::string_view from,
+                                  const std::function<bool(std::string_view, std::string_view)>& fn) const {
+  ReadTxn r;
+  int rc = mdb_txn_begin(env_, nullptr, MDB_RDONLY, &r.txn);
+  if (rc) return LmdbError("begin read", rc);
+  MDB_cursor* cursor = nullptr;
+  rc = mdb_cursor_open(r.txn, decisions_, &cursor);
+  if (rc) return LmdbError("cursor", rc);
+  MDB_val k = Val(from), v;
+  for (rc = mdb_cursor_get(cursor, &k, &v, from.empty() ? MDB_FIRST : MDB_SET_RANGE); rc == 0;
+       rc = mdb_cursor_get(cursor, &k, &v, MDB_NEXT)) {
+    if (!fn(std::string_view(static_cast<const char*>(k.mv_data), k.mv_size),
+            std::string_view(static_cast<const char*>(v.mv_data), v.mv_size))) {
+      break;
+    }
+  }
+  mdb_cursor_close(cursor);
+  if (rc != 0 && rc != MDB_NOTFOUND) return LmdbError("scan decisions", rc);
   return Status::Ok();
 }
 

@@ -1,7 +1,8 @@
 // LmdbStore: the embedded key-value store behind profiles (LMDB, one environment per store).
 //
-// Two databases: "profiles" (subscriber id → encoded profile) and "meta" (store facts such as
-// the last WAL record applied and the schema fingerprint). One write transaction at a time
+// Three databases: "profiles" (subscriber id → encoded profile), "decisions" (decision id →
+// the decision log record; ids begin with their time, so key order is time order) and "meta"
+// (store facts such as the last WAL record applied and the schema fingerprint). One write transaction at a time
 // (LMDB's rule); reads run concurrently from any thread and see the last committed state.
 #pragma once
 
@@ -44,6 +45,9 @@ class LmdbStore {
     Status GetProfile(std::string_view key, std::string_view* value);
     Status PutProfile(std::string_view key, std::string_view value);
     Status PutMeta(std::string_view key, std::string_view value);
+    Status PutDecision(std::string_view key, std::string_view value);
+    // Deletes decisions whose key sorts before `before`; returns how many.
+    Result<int64_t> DeleteDecisionsBefore(std::string_view before, int64_t max_count);
     Status Commit();
 
    private:
@@ -61,6 +65,11 @@ class LmdbStore {
   Result<std::optional<std::string>> GetMeta(std::string_view key) const;
   // Visits every profile (a consistent snapshot) until fn returns false. Thread-safe.
   Status ForEachProfile(const std::function<bool(std::string_view key, std::string_view value)>& fn) const;
+  // Copies the decision record of `key` into `out`. kNotFound when absent. Thread-safe.
+  Status GetDecision(std::string_view key, std::string* out) const;
+  // Visits decisions with key ≥ `from` in key order until fn returns false. Thread-safe.
+  Status ForEachDecision(std::string_view from,
+                         const std::function<bool(std::string_view key, std::string_view value)>& fn) const;
   // Number of profiles. Thread-safe.
   int64_t ProfileCount() const;
   // Flushes committed transactions to disk.
@@ -73,6 +82,7 @@ class LmdbStore {
   MDB_env* env_ = nullptr;
   MDB_dbi profiles_ = 0;
   MDB_dbi meta_ = 0;
+  MDB_dbi decisions_ = 0;
 };
 
 }  // namespace kairos

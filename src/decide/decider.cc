@@ -1,0 +1,221 @@
+#include "decide/decider.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "common/time_format.h"
+#include "decide/contact_policy.h"
+#include "decide/control_group.h"
+#include "decide/feature_cache.h"
+#include "decide/rules.h"
+#include "decide/scoring.h"
+
+namespace kairos {
+
+const char* StageName(Stage s) {
+  switch (s) {
+    case Stage::kChannel: return "channel";
+    case Stage::kValidity: return "validity";
+    case Stage::kEligibility: return "eligibility";
+    case Stage::kApplicability: return "applicability";
+    case Stage::kSuitability: return "suitability";
+    case Stage::kConsent: return "consent";
+    case Stage::kQuietHours: return "quiet_hours";
+    case Stage::kMaxTimes: return "max_times";
+    case Stage::kCooldown: return "cooldown";
+    case Stage::kSuppression: return "suppression";
+    case Stage::kCap: return "contact_cap";
+    case Stage::kValue: return "value";
+    case Stage::kThreshold: return "threshold";
+    case Stage::kGroup: return "group";
+    case Stage::kVolume: return "volume";
+    case Stage::kLimit: return "limit";
+    case Stage::kControlGroup: return "control_group";
+    case Stage::kChosen: return "chosen";
+  }
+  return "?";
+}
+
+namespace {
+
+// Why nothing was chosen, from the furthest stage any candidate reached.
+const char* NoActionReason(Stage furthest, bool any_candidate) {
+  if (!any_candidate) return "no_actions";
+  switch (furthest) {
+    case Stage::kChannel: return "no_action_for_channel";
+    case Stage::kValidity: return "no_valid_action";
+    case Stage::kEligibility:
+    case Stage::kApplicability:
+    case Stage::kSuitability: return "not_eligible";
+    case Stage::kConsent: return "no_consent";
+    case Stage::kQuietHours: return "quiet_hours";
+    case Stage::kMaxTimes:
+    case Stage::kCooldown:
+    case Stage::kSuppression: return "suppressed";
+    case Stage::kCap: return "contact_cap";
+    case Stage::kValue: return "value_below_cost";
+    case Stage::kThreshold: return "below_threshold";
+    case Stage::kGroup:
+    case Stage::kVolume:
+    case Stage::kLimit: return "volume_exhausted";
+    case Stage::kControlGroup: return "control_group";
+    case Stage::kChosen: return "";
+  }
+  return "";
+}
+
+std::string Rfc(TimestampMs t) { return FormatRfc3339(t); }
+
+}  // namespace
+
+Decision Decide(const Decisioning& d, const Profile& profile, const DecideRequest& req,
+                int channel, TimestampMs now, const DecideEnv& env) {
+  const Catalog& catalog = d.catalog;
+  const Policies& policies = d.policies;
+  const ChannelDef& ch = policies.channels[channel];
+  Decision dec;
+  dec.subscriber_id = req.subscriber_id;
+  dec.ts = now;
+  dec.channel = channel;
+  dec.catalog_version = d.version;
+
+  FeatureCache features(d, profile, now, ch.name, req.context);
+  TimeZoneCache fallback_zones;
+  const ContactState contact = EvaluateContactState(
+      policies, channel, profile, now, env.zones ? *env.zones : fallback_zones);
+  dec.contact.consent = contact.consent;
+  dec.contact.quiet_hours = contact.quiet;
+  dec.contact.zone = contact.zone;
+  dec.contact.local_minute = contact.local_minute;
+  dec.contact.cap_room = contact.cap ? contact.cap_room : -1;
+  const bool explain = req.explain;
+  Stage furthest = Stage::kChannel;
+
+  std::vector<CandidateTrace> ranked;
+  std::vector<CandidateTrace> mandatory;
+  auto drop = [&](CandidateTrace&& t) {
+    furthest = std::max(furthest, t.stage);
+    if (explain) dec.candidates.push_back(std::move(t));
+  };
+
+  for (size_t i = 0; i < catalog.actions.size(); ++i) {
+    const Action& a = catalog.actions[i];
+    CandidateTrace t;
+    t.action = static_cast<int>(i);
+    if (!a.TreatmentFor(channel)) {
+      t.stage = Stage::kChannel;
+      if (explain) t.reason = "no treatment for channel " + ch.name;
+      drop(std::move(t));
+      continue;
+    }
+    if (now < a.valid_from || now >= a.valid_to) {
+      t.stage = Stage::kValidity;
+      if (explain) {
+        t.reason = now < a.valid_from ? "valid from " + Rfc(a.valid_from) : "expired " + Rfc(a.valid_to);
+      }
+      drop(std::move(t));
+      continue;
+    }
+    const double value = ActionValue(a, features);
+    features.SetCandidate(value, a.cost, a.propensity);
+    if (!PassRules(a.eligibility, Stage::kEligibility, features, explain, &t) ||
+        !PassRules(a.applicability, Stage::kApplicability, features, explain, &t) ||
+        !PassRules(a.suitability, Stage::kSuitability, features, explain, &t) ||
+        !PassRequestPolicies(contact, policies, channel, &t)) {
+      drop(std::move(t));
+      continue;
+    }
+    if (a.type == ActionType::kMandatory) {
+      t.stage = Stage::kChosen;
+      t.propensity = a.propensity, t.value = value, t.cost = a.cost, t.levers = a.lever;
+      mandatory.push_back(std::move(t));
+      continue;
+    }
+    if (!PassActionPolicies(contact, policies, a, catalog.groups[a.group].key, profile, now, &t) ||
+        !ScoreCandidate(policies.arbitration, a, value, features, explain, &t)) {
+      drop(std::move(t));
+      continue;
+    }
+    ranked.push_back(std::move(t));
+  }
+
+  // Arbitration.
+  const int limit = std::max(1, std::min(req.limit > 0 ? req.limit : ch.top_k, ch.top_k));
+  const int64_t day = DayOf(now);
+  auto choose = [&](CandidateTrace& t, bool is_mandatory) {
+    const Action& a = catalog.actions[t.action];
+    ChosenAction c;
+    c.action = t.action;
+    c.treatment = static_cast<int>(a.TreatmentFor(channel) - a.treatments.data());
+    c.mandatory = is_mandatory;
+    c.priority = t.priority, c.propensity = t.propensity, c.value = t.value, c.cost = t.cost;
+    t.stage = Stage::kChosen;
+    t.probability = 1;
+    dec.actions.push_back(c);
+  };
+  for (CandidateTrace& t : mandatory) {
+    if (static_cast<int>(dec.actions.size()) >= limit) {
+      t.stage = Stage::kLimit;
+      t.reason = "mandatory, but the decision's limit is reached";
+    } else {
+      choose(t, true);
+    }
+  }
+  std::stable_sort(ranked.begin(), ranked.end(), [](const CandidateTrace& x, const CandidateTrace& y) {
+    return x.priority > y.priority;
+  });
+  const int room = std::min(limit - static_cast<int>(dec.actions.size()), contact.cap_room);
+  int taken = 0;
+  std::vector<int> per_group(catalog.groups.size(), 0);
+  for (CandidateTrace& t : ranked) {
+    const Action& a = catalog.actions[t.action];
+    if (per_group[a.group] >= policies.arbitration.per_group) {
+      t.stage = Stage::kGroup;
+      t.reason = "group " + catalog.groups[a.group].name + " already has " +
+                 std::to_string(per_group[a.group]) + " higher-priority action(s) in this decision";
+    } else if (taken >= room) {
+      t.stage = Stage::kLimit;
+      t.reason = "ranked below the " + std::to_string(std::max(room, 0)) + " action(s) this decision may show";
+    } else if (env.ledger && VolumeLedger::HasLimits(a, channel) &&
+               !env.ledger->TryReserve(a, channel, ch.name, day, env.reserve)) {
+      t.stage = Stage::kVolume;
+      t.reason = "daily volume or budget of the action is used up on " + ch.name;
+    } else {
+      ++per_group[a.group];
+      ++taken;
+      choose(t, false);
+      continue;
+    }
+    furthest = std::max(furthest, t.stage);
+  }
+
+  if (InControlGroup(policies.control_group, req.subscriber_id, now)) {
+    dec.control = true;
+    std::vector<ChosenAction> shown;
+    for (const ChosenAction& c : dec.actions) {
+      if (c.mandatory) {
+        shown.push_back(c);
+        continue;
+      }
+      dec.counterfactual.push_back(c);
+      const Action& a = catalog.actions[c.action];
+      if (env.ledger && env.reserve && VolumeLedger::HasLimits(a, channel)) env.ledger->Release(a, ch.name, day);
+    }
+    for (CandidateTrace& t : ranked) {
+      if (t.stage == Stage::kChosen) {
+        t.stage = Stage::kControlGroup;
+        t.probability = 0;
+        t.reason = "the subscriber is in the control group: no targeted action";
+      }
+    }
+    dec.actions = std::move(shown);
+    if (!dec.counterfactual.empty()) furthest = Stage::kControlGroup;
+  }
+  if (dec.actions.empty()) dec.no_action_reason = NoActionReason(furthest, !catalog.actions.empty());
+
+  for (CandidateTrace& t : mandatory) dec.candidates.push_back(std::move(t));
+  for (CandidateTrace& t : ranked) dec.candidates.push_back(std::move(t));
+  return dec;
+}
+
+}  // namespace kairos

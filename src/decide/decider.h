@@ -1,0 +1,35 @@
+// Decider: the decision pipeline for one subscriber on one channel.
+//
+// Stages, in order (one file each; docs/catalog.md describes them for operators):
+//   channel (a treatment for the channel) → validity → eligibility → applicability →
+//   suitability (rules.cc) → consent, quiet hours (contact_policy.cc) → [mandatory actions leave
+//   here: they bypass everything below but never consent or quiet hours] → max_times, cooldown,
+//   suppression, caps (contact_policy.cc) → value covers cost, priority threshold (scoring.cc)
+//   → arbitration: rank by priority, at most per_group per group, top-k within the caps' room,
+//   daily volume and budget (volume_ledger.cc) → control group (control_group.cc).
+// The decider reads a profile and writes nothing; recording is the DecisionService's job.
+//
+// Thread-safety: Decide is a pure function of its arguments except for `ledger` reservations.
+#pragma once
+
+#include "catalog/catalog.h"
+#include "common/timezone.h"
+#include "decide/decision.h"
+#include "decide/volume_ledger.h"
+#include "profile/profile.h"
+
+namespace kairos {
+
+struct DecideEnv {
+  TimeZoneCache* zones = nullptr;
+  VolumeLedger* ledger = nullptr;  // null: volume limits are not checked
+  bool reserve = true;             // false: check volumes without reserving (dry runs)
+};
+
+// Decides. `channel` is an index into decisioning.policies.channels. Fills every field of the
+// Decision but decision_id. Candidate traces: every candidate when req.explain, else only the
+// ones that reached arbitration.
+Decision Decide(const Decisioning& decisioning, const Profile& profile, const DecideRequest& req,
+                int channel, TimestampMs now, const DecideEnv& env);
+
+}  // namespace kairos

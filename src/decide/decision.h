@@ -1,0 +1,110 @@
+// The values a decision takes in and gives out: the request, the chosen actions, and the trace
+// of every candidate (what removed it and why, or how it scored) behind explanations and the
+// decision log.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "common/clock.h"
+#include "expr/expr.h"
+
+namespace kairos {
+
+// One declared context field's value from the request (`context: {...}`); strings are owned.
+struct ContextValue {
+  expr::Type type = expr::Type::kNull;  // the declared type; is_null when absent
+  bool is_null = true;
+  bool b = false;
+  double num = 0;
+  std::string str;
+};
+
+struct DecideRequest {
+  std::string subscriber_id;
+  std::string channel;
+  std::vector<ContextValue> context;  // indexed like FeatureSpace::context(); empty = all null
+  std::string context_json = "{}";    // the request's context object as given (for the log)
+  int limit = 0;                      // 0 = the channel's top_k
+  bool explain = false;
+  bool dry_run = false;               // decide, but record nothing (no impressions, no log)
+};
+
+// The stages a candidate passes, in order. A candidate's `stage` is where it stopped (or
+// kChosen / kRanked for the ones that reached arbitration).
+enum class Stage : uint8_t {
+  kChannel,        // no treatment for the requested channel
+  kValidity,       // outside valid_from / valid_to
+  kEligibility,
+  kApplicability,
+  kSuitability,
+  kConsent,
+  kQuietHours,
+  kMaxTimes,
+  kCooldown,
+  kSuppression,
+  kCap,            // channel or overall contact cap reached
+  kValue,          // propensity × value does not cover the cost
+  kThreshold,      // priority below arbitration.min_priority
+  kGroup,          // another action of its group ranked higher
+  kVolume,         // daily volume or budget of the action used up
+  kLimit,          // ranked below the top-k of this decision
+  kControlGroup,   // would have been chosen; the subscriber is in the control group
+  kChosen,
+};
+const char* StageName(Stage s);
+
+// One value an expression saw, for explanations: "profile.plan_type" = "\"postpaid\"".
+struct SeenValue {
+  std::string name;
+  std::string value;
+};
+
+struct CandidateTrace {
+  int action = -1;  // index into Catalog::actions
+  Stage stage = Stage::kChosen;
+  std::string reason;          // human-readable: what removed it
+  std::string rule;            // the expression that failed (rule stages)
+  std::string origin;          // where the rule came from ("group DataAddOns")
+  std::vector<SeenValue> seen; // the values the failed rule read (explain only)
+  bool scored = false;         // P, C, V, L and priority are set
+  double propensity = 0, context_weight = 0, value = 0, levers = 0, priority = 0, cost = 0;
+  double probability = 0;      // the probability the policy gave it (1 for a chosen action)
+};
+
+struct ChosenAction {
+  int action = -1;
+  int treatment = -1;  // index into Action::treatments
+  bool mandatory = false;
+  double priority = 0, propensity = 0, value = 0, cost = 0;
+};
+
+// What the request-level contact policies found (shown in explanations).
+struct ContactSummary {
+  bool consent = true;
+  bool quiet_hours = false;
+  std::string zone;        // time zone of the quiet-hours check ("" when not checked)
+  int local_minute = -1;
+  int cap_room = -1;       // impressions the tightest cap still allows (-1: no cap applies)
+};
+
+struct Decision {
+  std::string decision_id;
+  std::string subscriber_id;
+  TimestampMs ts = 0;
+  int channel = -1;
+  std::vector<ChosenAction> actions;
+  // Why nothing was chosen ("not_eligible", "contact_policy", "below_threshold", ...); empty
+  // when actions were chosen.
+  std::string no_action_reason;
+  bool control = false;                    // the subscriber is in the control group
+  std::vector<ChosenAction> counterfactual;  // control group: what would have been shown
+  std::vector<CandidateTrace> candidates;  // every candidate (explain) or the ranked ones
+  ContactSummary contact;
+  std::string catalog_version;
+};
+
+}  // namespace kairos

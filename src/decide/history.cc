@@ -1,0 +1,66 @@
+#include "decide/history.h"
+
+namespace kairos {
+
+namespace {
+bool IsResponse(const Interaction& x) {
+  return x.kind != InteractionKind::kImpression && x.kind != InteractionKind::kIgnored;
+}
+}  // namespace
+
+int64_t CountImpressions(const Profile& p, HistoryTarget t, TimestampMs since) {
+  int64_t n = 0;
+  for (const Interaction& x : p.interactions) {
+    n += x.ts >= since && x.kind == InteractionKind::kImpression && t.Matches(x);
+  }
+  return n;
+}
+
+int64_t CountResponses(const Profile& p, HistoryTarget t, TimestampMs since) {
+  int64_t n = 0;
+  for (const Interaction& x : p.interactions) n += x.ts >= since && IsResponse(x) && t.Matches(x);
+  return n;
+}
+
+int64_t CountOutcomes(const Profile& p, HistoryTarget t, Outcome outcome, TimestampMs since) {
+  const auto kind = static_cast<InteractionKind>(static_cast<int>(outcome) + 1);
+  int64_t n = 0;
+  for (const Interaction& x : p.interactions) n += x.ts >= since && x.kind == kind && t.Matches(x);
+  return n;
+}
+
+TimestampMs LastImpression(const Profile& p, HistoryTarget t) {
+  for (auto it = p.interactions.rbegin(); it != p.interactions.rend(); ++it) {
+    if (it->kind == InteractionKind::kImpression && t.Matches(*it)) return it->ts;
+  }
+  return -1;
+}
+
+TimestampMs LastResponse(const Profile& p, HistoryTarget t) {
+  for (auto it = p.interactions.rbegin(); it != p.interactions.rend(); ++it) {
+    if (IsResponse(*it) && t.Matches(*it)) return it->ts;
+  }
+  return -1;
+}
+
+int64_t CountChannelImpressions(const Profile& p, uint32_t channel, TimestampMs since) {
+  int64_t n = 0;
+  for (const Interaction& x : p.interactions) {
+    n += x.ts >= since && x.kind == InteractionKind::kImpression && (channel == 0 || x.channel == channel);
+  }
+  return n;
+}
+
+UnansweredRun UnansweredImpressions(const Profile& p, HistoryTarget t, TimestampMs since) {
+  UnansweredRun run;
+  for (auto it = p.interactions.rbegin(); it != p.interactions.rend() && it->ts >= since; ++it) {
+    if (!t.Matches(*it)) continue;
+    if (IsResponse(*it)) break;
+    if (it->kind != InteractionKind::kImpression) continue;
+    if (run.last < 0) run.last = it->ts;
+    ++run.impressions;
+  }
+  return run;
+}
+
+}  // namespace kairos

@@ -1,0 +1,20 @@
+// Scoring: priority = P^wp · C^wc · V^wv · L^wl (propensity, context weight, value, levers), and
+// the value check (expected value P·V must cover the cost).
+#pragma once
+
+#include "catalog/catalog.h"
+#include "decide/decision.h"
+#include "decide/feature_cache.h"
+
+namespace kairos {
+
+// The candidate's value: its value expression (null → 0) or its fixed value.
+double ActionValue(const Action& action, FeatureCache& features);
+
+// Fills trace's P, C, V, L, priority and cost. False (stage kValue or kThreshold, with a
+// reason) when the candidate cannot win: P·V below its cost, or priority not above
+// min_priority.
+bool ScoreCandidate(const ArbitrationConfig& config, const Action& action, double value,
+                    FeatureCache& features, bool explain, CandidateTrace* trace);
+
+}  // namespace kairos
