@@ -57,6 +57,19 @@ struct ProfileArgs {
 };
 int RunProfile(const ProfileArgs& args);
 
+struct DecideArgs {
+  std::string workspace;
+  std::string subscriber;
+  std::string channel;
+  std::string context = "{}";  // JSON object of declared context fields
+  int limit = 0;
+  bool explain = false;
+  bool dry_run = false;
+  bool json = false;
+  std::string at;  // RFC 3339; empty: now
+};
+int RunDecide(const DecideArgs& args);
+
 struct StreamArgs {
   std::string host = "127.0.0.1";
   int port = 8080;

@@ -52,6 +52,18 @@ int main(int argc, char** argv) {
   profile_cmd->add_option("subscriber", profile.subscriber, "Subscriber id")->required();
   profile_cmd->add_option("--at", profile.at, "Evaluate aggregates at this time (RFC 3339; default now)");
 
+  DecideArgs decide;
+  auto* decide_cmd = app.add_subcommand("decide", "Decide the next best actions for one subscriber (server must not be running)");
+  decide_cmd->add_option("--workspace,-w", decide.workspace, "Workspace folder")->required();
+  decide_cmd->add_option("--subscriber", decide.subscriber, "Subscriber id")->required();
+  decide_cmd->add_option("--channel,-c", decide.channel, "Channel (one of policies.yaml)")->required();
+  decide_cmd->add_option("--context", decide.context, "Context as a JSON object, e.g. '{\"page\":\"data\"}'");
+  decide_cmd->add_option("--limit", decide.limit, "At most this many actions")->check(CLI::Range(1, 100));
+  decide_cmd->add_flag("--explain", decide.explain, "Show every candidate: the stage that removed it and why, or its scores");
+  decide_cmd->add_flag("--dry-run", decide.dry_run, "Record nothing (no impressions, no log entry)");
+  decide_cmd->add_option("--at", decide.at, "Decide as of this time (RFC 3339; default now)");
+  decide_cmd->add_flag("--json", decide.json, "The decision as the API returns it");
+
   StreamArgs stream;
   auto* stream_cmd = app.add_subcommand("stream", "Send a live synthetic event stream to a running server");
   stream_cmd->add_option("--host", stream.host, "Server address (loopback)");
@@ -69,5 +81,6 @@ int main(int argc, char** argv) {
   if (*serve_cmd) return RunServe(serve);
   if (*profile_cmd) return RunProfile(profile);
   if (*stream_cmd) return RunStream(stream);
+  if (*decide_cmd) return RunDecide(decide);
   return 1;
 }

@@ -4,7 +4,9 @@
 #include <cstdio>
 
 #include "app/commands.h"
+#include "catalog/catalog.h"
 #include "common/clock.h"
+#include "decide/decision_service.h"
 #include "ingest/engine.h"
 #include "schema/workspace.h"
 #include "server/server.h"
@@ -15,6 +17,8 @@ int RunServe(const ServeArgs& args) {
   // Validate every file before anything listens: an invalid workspace never serves.
   auto ws = Workspace::Load(args.workspace);
   if (!ws.ok()) return Fail(ws.status().message());
+  auto decisioning = Decisioning::Load(args.workspace, ws->schema);
+  if (!decisioning.ok()) return Fail(decisioning.status().message());
   ServerOptions options = ServerOptions::FromConfig(ws->config.server);
   if (!args.host.empty()) options.host = args.host;
   if (args.port >= 0) options.port = args.port;
@@ -41,10 +45,16 @@ int RunServe(const ServeArgs& args) {
     return Fail(engine.status().message());
   }
   const EngineStats st = (*engine)->Stats();
+  DecisionService decisions(engine->get(), &clock, *decisioning);
+  if (Status s = decisions.Start(); !s.ok()) {
+    server.Stop();
+    return Fail(s.message());
+  }
   server.AttachEngine(engine->get());
-  std::printf("ready: %lld subscribers, %lld events replayed from the WAL in %lld ms\n",
+  server.AttachDecisions(&decisions);
+  std::printf("ready: %lld subscribers, %lld events replayed from the WAL in %lld ms; %zu actions\n",
               static_cast<long long>(st.subscribers), static_cast<long long>(st.recovered_events),
-              static_cast<long long>(st.recovery_ms));
+              static_cast<long long>(st.recovery_ms), (*decisioning)->catalog.actions.size());
   std::fflush(stdout);
 
   int sig = 0;

@@ -3,6 +3,8 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <filesystem>
+#include <fstream>
 #include <iostream>
 #include <regex>
 
@@ -10,6 +12,7 @@
 #include <rapidjson/writer.h>
 
 #include "app/commands.h"
+#include "catalog/catalog.h"
 #include "common/clock.h"
 #include "common/time_format.h"
 #include "ingest/engine.h"
@@ -37,8 +40,31 @@ int Fail(const std::string& message) {
   return 1;
 }
 
+Status WriteNewFile(const std::string& path, std::string_view text) {
+  if (std::filesystem::exists(path)) return Status(ErrorCode::kAlreadyExists, path + " exists; not overwritten");
+  std::ofstream out(path);
+  out << text;
+  out.close();
+  if (!out) return IoError("cannot write " + path);
+  return Status::Ok();
+}
+
 int RunInit(const InitArgs& args) {
+  for (const char* f : {"policies.yaml", "catalog.yaml"}) {
+    if (std::filesystem::exists(std::filesystem::path(args.dir) / f)) {
+      return Fail((std::filesystem::path(args.dir) / f).string() + " exists; not overwritten");
+    }
+  }
   Status s = Workspace::Init(args.dir);
+  if (!s.ok()) return Fail(s.message());
+  // The schema module writes kairos.yaml and schema.yaml; decisioning files come from the catalog
+  // module (the schema module sits below it).
+  s = WriteNewFile((std::filesystem::path(args.dir) / "policies.yaml").string(),
+                   args.demo ? DemoPoliciesYaml() : DefaultPoliciesYaml());
+  if (s.ok()) {
+    s = WriteNewFile((std::filesystem::path(args.dir) / "catalog.yaml").string(),
+                     args.demo ? DemoCatalogYaml() : DefaultCatalogYaml());
+  }
   if (!s.ok()) return Fail(s.message());
   if (args.json) {
     rapidjson::StringBuffer sb;
@@ -50,11 +76,13 @@ int RunInit(const InitArgs& args) {
     w.StartArray();
     w.String("kairos.yaml");
     w.String("schema.yaml");
+    w.String("policies.yaml");
+    w.String("catalog.yaml");
     w.EndArray();
     w.EndObject();
     std::printf("%s\n", sb.GetString());
   } else {
-    std::printf("Created workspace %s (kairos.yaml, schema.yaml)%s.\nNext: kairos check --workspace %s\n",
+    std::printf("Created workspace %s (kairos.yaml, schema.yaml, policies.yaml, catalog.yaml)%s.\nNext: kairos check --workspace %s\n",
                 args.dir.c_str(), args.demo ? " for the demo operator" : "", args.dir.c_str());
   }
   return 0;
@@ -64,7 +92,14 @@ int RunCheck(const CheckArgs& args) {
   auto ws = Workspace::Load(args.workspace);
   // Errors are "file:line:column: message"; the JSON form splits them for tools.
   std::vector<std::string> problems;
-  if (!ws.ok()) problems.push_back(ws.status().message());
+  std::shared_ptr<const Decisioning> decisioning;
+  if (!ws.ok()) {
+    problems.push_back(ws.status().message());
+  } else {
+    auto d = Decisioning::Load(args.workspace, ws->schema);
+    if (d.ok()) decisioning = *d;
+    else problems.push_back(d.status().message());
+  }
   if (args.json) {
     rapidjson::StringBuffer sb;
     rapidjson::Writer<rapidjson::StringBuffer> w(sb);
@@ -96,9 +131,12 @@ int RunCheck(const CheckArgs& args) {
     w.EndObject();
     std::printf("%s\n", sb.GetString());
   } else if (problems.empty()) {
-    std::printf("%s: ok (%zu event types, %zu attributes, %zu aggregates, %zu forecasts)\n",
+    std::printf("%s: ok (%zu event types, %zu attributes, %zu aggregates, %zu forecasts; %zu actions in "
+                "%zu groups, %zu channels)\n",
                 args.workspace.c_str(), ws->schema->event_types().size(), ws->schema->attributes().size(),
-                ws->schema->aggregates().size(), ws->schema->forecasts().size());
+                ws->schema->aggregates().size(), ws->schema->forecasts().size(),
+                decisioning->catalog.actions.size(), decisioning->catalog.groups.size(),
+                decisioning->policies.channels.size());
   } else {
     for (const std::string& p : problems) std::printf("%s\n", p.c_str());
   }

@@ -2,10 +2,15 @@
 
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
 #include <filesystem>
 #include <fstream>
+#include <limits>
+#include <map>
 #include <set>
 #include <string>
+#include <vector>
 
 #include "common/time_format.h"
 #include "schema/config.h"
@@ -23,12 +28,12 @@ std::shared_ptr<const Schema> DefaultSchema() {
 }
 
 // Small policies for the catalog tests: three channels.
-constexpr const char* kPolicies = R"(channels:
+constexpr const char* kPolicies = R"yaml(channels:
   sms: {outbound: true, consent: sms, top_k: 1}
   app: {top_k: 3}
   call_center: {top_k: 2}
 consent_attribute: consents
-)";
+)yaml";
 
 Result<std::shared_ptr<const Decisioning>> ParseCatalog(std::string_view catalog) {
   return Decisioning::Parse(kPolicies, catalog, DefaultSchema());
@@ -95,7 +100,9 @@ TEST(ShippedFiles, DemoLoadsWithSixtyActionsOverFourIssues) {
       EXPECT_FALSE(t.content.empty()) << t.id;
     }
     // A fixed value must be able to cover the cost, or the action could never be chosen.
-    if (a.value_expr == nullptr) EXPECT_GE(a.propensity * a.value, a.cost) << a.id;
+    if (a.value_expr == nullptr) {
+      EXPECT_GE(a.propensity * a.value, a.cost) << a.id;
+    }
     EXPECT_GT(a.propensity, 0) << a.id;
     EXPECT_LE(a.propensity, 0.6) << a.id;
   }
@@ -127,7 +134,7 @@ TEST(ShippedFiles, DemoLoadsWithSixtyActionsOverFourIssues) {
 // ---- policies.yaml ---------------------------------------------------------------------------
 
 TEST(Policies, Parses) {
-  auto p = ParsePolicies(R"(channels:
+  auto p = ParsePolicies(R"yaml(channels:
   sms: {outbound: true, consent: sms, quiet_hours: true, top_k: 1}
   app:
   call_center: {consent: call, top_k: 2}
@@ -145,7 +152,7 @@ arbitration:
   per_group: 2
   default_propensity: 0.05
 control_group: {share: 0.1, period: 14d, salt: abc}
-)");
+)yaml");
   ASSERT_TRUE(p.ok()) << p.status().message();
   ASSERT_EQ(p->channels.size(), 3u);
   EXPECT_EQ(p->channels[0].name, "sms");
@@ -220,7 +227,7 @@ TEST(Policies, Errors) {
   };
   const Case cases[] = {
       {"", "must be a mapping"},
-      {"consent_attribute: consents\n", "needs channels"},
+      {"consent_attribute: consents\n", "need channels:"},
       {"channels: {}\n", "at least one channel"},
       {"channels: [sms]\n", "at least one channel"},
       {"channels: {SMS: {}}\n", "channel name \"SMS\""},
@@ -276,7 +283,7 @@ TEST(Policies, Errors) {
 
 // ---- catalog.yaml: structure -----------------------------------------------------------------
 
-constexpr const char* kCatalog = R"(context:
+constexpr const char* kCatalog = R"yaml(context:
   page: string
   basket: number
 templates:
@@ -325,7 +332,7 @@ issues:
             type: mandatory
             treatments:
               call_center:
-)";
+)yaml";
 
 TEST(Catalog, StructureAndInheritance) {
   auto d = ParseCatalog(kCatalog);
@@ -445,14 +452,14 @@ TEST(Catalog, ActionTypeNames) {
 }
 
 TEST(Catalog, ConstantValueExpressionsFold) {
-  auto d = ParseCatalog(R"(issues:
+  auto d = ParseCatalog(R"yaml(issues:
   I:
     groups:
       G:
         actions:
           - {id: A, value: "9.99 * 0.3 * 12", treatments: {app: {}}}
           - {id: B, value: "profile.price_eur * 2", treatments: {app: {}}}
-)");
+)yaml");
   ASSERT_TRUE(d.ok()) << d.status().message();
   EXPECT_EQ((*d)->catalog.actions[0].value_expr, nullptr);
   EXPECT_NEAR((*d)->catalog.actions[0].value, 35.964, 1e-9);
@@ -509,7 +516,7 @@ TEST(CatalogErrors, ExactPositions) {
   std::string m = CatalogError(
       OneAction("            eligibility: \"profile.plan_type == 'x' and profile.plna > 1\"\n" +
                 kApp),
-      "catalog.yaml:7:55: eligibility of action X: unknown attribute 'plna'");
+      "catalog.yaml:7:56: eligibility of action X: unknown attribute 'plna'");
   // The same in a plain scalar: column of the scalar + offset.
   CatalogError(OneAction("            applicability: ctx.page == 'x'\n" + kApp),
                "catalog.yaml:7:28: applicability of action X: unknown context field 'page'");
@@ -539,11 +546,11 @@ TEST(CatalogErrors, ExactPositions) {
 }
 
 TEST(CatalogErrors, ExtendsCycleAndUnknown) {
-  const std::string cycle = R"(templates:
+  const std::string cycle = R"yaml(templates:
   t1: {extends: t2}
   t2: {extends: t1}
 issues: {}
-)";
+)yaml";
   std::string m = CatalogError(cycle, "catalog.yaml:2:17: extends cycle: t1 → t2 → t1");
   CatalogError(OneAction("            extends: X\n" + kApp),
                "catalog.yaml:7:22: extends cycle: X → X");

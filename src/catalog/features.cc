@@ -184,9 +184,7 @@ int OutcomeIndex(std::string_view name) {
   return -1;
 }
 
-uint32_t InteractionKey(std::string_view name) {
-  return static_cast<uint32_t>(StableHash64(name) & 0xffffffffULL);
-}
+uint32_t InteractionKey(std::string_view name) { return HistoryKey(name); }
 
 FeatureSpace::FeatureSpace(std::shared_ptr<const Schema> schema, std::vector<ContextField> context,
                            TargetNames targets)

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cstring>
+#include <optional>
 
 #include "server/http_json.h"
 #include "server/openapi.h"
@@ -138,6 +139,31 @@ HttpResponse Api::Handle(const RouteMatch& match, const HttpRequest& req) const 
       res.body = openapi_;
       return res;
     }
+    case RouteId::kPostDecide:
+    case RouteId::kPostResponses:
+    case RouteId::kGetActions:
+    case RouteId::kGetDecision:
+    case RouteId::kGetDecisionReplay:
+    case RouteId::kPostReload:
+      break;
+  }
+  DecisionService* decisions = this->decisions();
+  if (decisions == nullptr) return Unavailable();
+  switch (match.route->id) {
+    case RouteId::kPostDecide:
+      return PostDecide(req, decisions);
+    case RouteId::kPostResponses:
+      return PostResponses(req, decisions);
+    case RouteId::kGetActions:
+      return GetActions(decisions);
+    case RouteId::kGetDecision:
+      return GetDecision(match, decisions, false);
+    case RouteId::kGetDecisionReplay:
+      return GetDecision(match, decisions, true);
+    case RouteId::kPostReload:
+      return PostReload(engine, decisions);
+    default:
+      break;
   }
   return ErrorResponse(500, ErrorCode::kInternal, "route without a handler");
 }
@@ -201,6 +227,125 @@ HttpResponse Api::GetSubscriber(const RouteMatch& match, Engine* engine) const {
   return res;
 }
 
+namespace {
+// Decide and responses take one JSON object.
+std::optional<HttpResponse> CheckJsonBody(const HttpRequest& req) {
+  const std::string media = MediaType(req.content_type);
+  if (!media.empty() && media != "application/json") {
+    return ErrorResponse(415, ErrorCode::kInvalidArgument,
+                         "Content-Type must be application/json, got " + req.content_type, "Content-Type");
+  }
+  if (IsBlankText(req.body)) {
+    return ErrorResponse(400, ErrorCode::kInvalidArgument, "empty body: expected a JSON object");
+  }
+  return std::nullopt;
+}
+}  // namespace
+
+HttpResponse Api::PostDecide(const HttpRequest& req, DecisionService* decisions) const {
+  if (auto bad = CheckJsonBody(req)) return *bad;
+  Result<DecideOutcome> out = decisions->Decide(req.body);
+  if (!out.ok()) return ErrorResponse(out.status());
+  HttpResponse res;
+  res.body = std::move(out->json);
+  return res;
+}
+
+HttpResponse Api::PostResponses(const HttpRequest& req, DecisionService* decisions) const {
+  if (auto bad = CheckJsonBody(req)) return *bad;
+  Result<ResponseOutcome> out = decisions->Respond(req.body);
+  if (!out.ok()) return ErrorResponse(out.status());
+  rapidjson::StringBuffer sb;
+  JsonWriter w(sb);
+  w.StartObject();
+  w.Key("recorded");
+  w.Bool(out->recorded);
+  w.Key("duplicate");
+  w.Bool(!out->recorded);
+  w.Key("subscriber_id");
+  WriteString(&w, out->subscriber_id);
+  w.EndObject();
+  return JsonResponse(out->recorded ? 201 : 200, sb);
+}
+
+HttpResponse Api::GetActions(DecisionService* decisions) const {
+  const auto d = decisions->decisioning();
+  rapidjson::StringBuffer sb;
+  JsonWriter w(sb);
+  w.StartObject();
+  w.Key("catalog_version");
+  WriteString(&w, d->version);
+  w.Key("channels");
+  w.StartArray();
+  for (const ChannelDef& c : d->policies.channels) WriteString(&w, c.name);
+  w.EndArray();
+  w.Key("actions");
+  w.StartArray();
+  for (const Action& a : d->catalog.actions) {
+    w.StartObject();
+    w.Key("action_id");
+    WriteString(&w, a.id);
+    w.Key("name");
+    WriteString(&w, a.name);
+    w.Key("type");
+    w.String(ActionTypeName(a.type));
+    w.Key("issue");
+    WriteString(&w, d->catalog.issues[a.issue].name);
+    w.Key("group");
+    WriteString(&w, d->catalog.groups[a.group].name);
+    w.Key("value");
+    if (a.value_expr) WriteString(&w, a.value_expr->source());
+    else w.Double(a.value);
+    w.Key("cost");
+    w.Double(a.cost);
+    w.Key("propensity");
+    w.Double(a.propensity);
+    w.Key("lever");
+    w.Double(a.lever);
+    w.Key("channels");
+    w.StartArray();
+    for (const Treatment& t : a.treatments) WriteString(&w, d->policies.channels[t.channel].name);
+    w.EndArray();
+    w.EndObject();
+  }
+  w.EndArray();
+  w.EndObject();
+  return JsonResponse(200, sb);
+}
+
+HttpResponse Api::GetDecision(const RouteMatch& match, DecisionService* decisions, bool replay) const {
+  std::string id;
+  if (!PercentDecode(match.param, &id)) {
+    return ErrorResponse(400, ErrorCode::kInvalidArgument, "malformed percent-encoding in the decision id", "id");
+  }
+  Result<std::string> out = replay ? decisions->Replay(id) : decisions->DecisionRecord(id);
+  if (!out.ok()) return ErrorResponse(out.status());
+  HttpResponse res;
+  res.body = std::move(out).value();
+  return res;
+}
+
+HttpResponse Api::PostReload(Engine* engine, DecisionService* decisions) const {
+  Status s = decisions->Reload(engine->workspace().dir);
+  if (!s.ok()) {
+    // The files are the operator's input: an invalid file is a 400 naming file:line:column.
+    return ErrorResponse(s.code() == ErrorCode::kIoError ? 500 : 400, s.code(),
+                         s.message() + " (the running catalog and policies stay in use)", s.field());
+  }
+  const auto d = decisions->decisioning();
+  rapidjson::StringBuffer sb;
+  JsonWriter w(sb);
+  w.StartObject();
+  w.Key("reloaded");
+  w.Bool(true);
+  w.Key("catalog_version");
+  WriteString(&w, d->version);
+  w.Key("actions");
+  w.Int64(static_cast<int64_t>(d->catalog.actions.size()));
+  w.EndObject();
+  return JsonResponse(200, sb);
+}
+
 HttpResponse Api::Metrics(Engine* engine) const {
   HttpResponse res;
   res.content_type = "text/plain; version=0.0.4; charset=utf-8";
@@ -237,6 +382,27 @@ HttpResponse Api::Metrics(Engine* engine) const {
     for (const Item& item : items) {
       w.Family(item.name, item.type, item.help);
       w.Sample(item.name, {}, item.value);
+    }
+  }
+  if (DecisionService* decisions = this->decisions()) {
+    const DecisionStats s = decisions->Stats();
+    struct Item {
+      std::string_view name, help;
+      int64_t value;
+    };
+    const Item items[] = {
+        {"kairos_decisions_total", "Decisions made (dry runs included).", s.decisions},
+        {"kairos_decisions_no_action_total", "Decisions that chose no action.", s.no_action},
+        {"kairos_decisions_control_group_total", "Decisions for control-group subscribers.", s.control_group},
+        {"kairos_actions_shown_total", "Actions returned by decisions.", s.actions_shown},
+        {"kairos_responses_total", "Responses recorded.", s.responses},
+        {"kairos_responses_duplicate_total", "Responses already recorded (counted once).", s.duplicate_responses},
+        {"kairos_catalog_reloads_total", "Successful catalog reloads.", s.reloads},
+        {"kairos_catalog_reload_failures_total", "Reloads refused (the running catalog stayed).", s.failed_reloads},
+    };
+    for (const Item& item : items) {
+      w.Family(item.name, "counter", item.help);
+      w.Sample(item.name, {}, static_cast<double>(item.value));
     }
   }
   metrics_->AppendText(&w);

@@ -7,6 +7,7 @@
 #include <string_view>
 
 #include "common/clock.h"
+#include "decide/decision_service.h"
 #include "ingest/engine.h"
 #include "server/metrics.h"
 #include "server/routes.h"
@@ -36,6 +37,11 @@ class Api {
 
   void AttachEngine(Engine* engine) { engine_.store(engine, std::memory_order_release); }
   Engine* engine() const { return engine_.load(std::memory_order_acquire); }
+  // Decisioning routes answer 503 until a DecisionService is attached (after the engine).
+  void AttachDecisions(DecisionService* decisions) {
+    decisions_.store(decisions, std::memory_order_release);
+  }
+  DecisionService* decisions() const { return decisions_.load(std::memory_order_acquire); }
   // After this /readyz answers 503 so that a load balancer drains the node.
   void SetStopping() { stopping_.store(true, std::memory_order_relaxed); }
   bool ready() const { return engine() != nullptr && !stopping_.load(std::memory_order_relaxed); }
@@ -52,12 +58,18 @@ class Api {
   HttpResponse PostEvents(const HttpRequest& req, Engine* engine) const;
   HttpResponse GetSubscriber(const RouteMatch& match, Engine* engine) const;
   HttpResponse Metrics(Engine* engine) const;
+  HttpResponse PostDecide(const HttpRequest& req, DecisionService* decisions) const;
+  HttpResponse PostResponses(const HttpRequest& req, DecisionService* decisions) const;
+  HttpResponse GetActions(DecisionService* decisions) const;
+  HttpResponse GetDecision(const RouteMatch& match, DecisionService* decisions, bool replay) const;
+  HttpResponse PostReload(Engine* engine, DecisionService* decisions) const;
 
   const ServerOptions& options_;
   const Clock* clock_;
   const HttpMetrics* metrics_;
   const std::string openapi_;  // built once: it depends only on the route table and limits
   std::atomic<Engine*> engine_{nullptr};
+  std::atomic<DecisionService*> decisions_{nullptr};
   std::atomic<bool> stopping_{false};
 };
 

@@ -76,6 +76,55 @@ Operation OperationFor(RouteId id) {
       return {"openapi", "operations", "", "",
               R"({"200":{"description":"This document.",
 "content":{"application/json":{"schema":{"type":"object"}}}}})"};
+    case RouteId::kPostDecide:
+      return {"decide", "decisions", "",
+              R"({"required":true,"content":{"application/json":{"schema":{"$ref":"#/components/schemas/DecideRequest"}}}})",
+              R"({
+"200":{"description":"The decision: chosen actions in priority order, or none with a reason.",
+ "content":{"application/json":{"schema":{"$ref":"#/components/schemas/Decision"}}}},
+"400":{"$ref":"#/components/responses/Error"},
+"404":{"$ref":"#/components/responses/Error"},
+"415":{"$ref":"#/components/responses/Error"},
+"503":{"$ref":"#/components/responses/Error"},
+"default":{"$ref":"#/components/responses/Error"}})"};
+    case RouteId::kPostResponses:
+      return {"recordResponse", "decisions", "",
+              R"({"required":true,"content":{"application/json":{"schema":{"$ref":"#/components/schemas/ResponseRequest"}}}})",
+              R"({
+"201":{"description":"Recorded.","content":{"application/json":{"schema":{"$ref":"#/components/schemas/ResponseResult"}}}},
+"200":{"description":"Already recorded: the same outcome counts once.",
+ "content":{"application/json":{"schema":{"$ref":"#/components/schemas/ResponseResult"}}}},
+"400":{"$ref":"#/components/responses/Error"},
+"404":{"$ref":"#/components/responses/Error"},
+"503":{"$ref":"#/components/responses/Error"},
+"default":{"$ref":"#/components/responses/Error"}})"};
+    case RouteId::kGetActions:
+      return {"listActions", "catalog", "", "",
+              R"({"200":{"description":"catalog_version, channels and every action with its figures.",
+"content":{"application/json":{"schema":{"type":"object"}}}},
+"503":{"$ref":"#/components/responses/Error"}})"};
+    case RouteId::kGetDecision:
+      return {"getDecision", "decisions",
+              R"([{"name":"id","in":"path","required":true,"schema":{"type":"string"}}])", "",
+              R"({"200":{"description":"The decision log record (request, catalog version, actions with probabilities, ranked candidates, profile snapshot).",
+"content":{"application/json":{"schema":{"type":"object"}}}},
+"404":{"$ref":"#/components/responses/Error"},
+"default":{"$ref":"#/components/responses/Error"}})"};
+    case RouteId::kGetDecisionReplay:
+      return {"replayDecision", "decisions",
+              R"([{"name":"id","in":"path","required":true,"schema":{"type":"string"}}])", "",
+              R"({"200":{"description":"{decision_id, same_catalog, identical, logged, replayed, replay (explained)}.",
+"content":{"application/json":{"schema":{"type":"object"}}}},
+"404":{"$ref":"#/components/responses/Error"},
+"409":{"$ref":"#/components/responses/Error"},
+"default":{"$ref":"#/components/responses/Error"}})"};
+    case RouteId::kPostReload:
+      return {"reloadCatalog", "catalog", "", "",
+              R"({"200":{"description":"Reloaded: {reloaded, catalog_version, actions}.",
+"content":{"application/json":{"schema":{"type":"object"}}}},
+"400":{"description":"A file is invalid (file:line:column); the running catalog stays.",
+ "content":{"application/json":{"schema":{"$ref":"#/components/schemas/ErrorBody"}}}},
+"default":{"$ref":"#/components/responses/Error"}})"};
   }
   return {};
 }
@@ -110,7 +159,34 @@ constexpr std::string_view kComponents = R"({
   "additionalProperties":true},
  "Profile":{"type":"object","properties":{"events_applied":{"type":"integer"}},
   "additionalProperties":true},
- "Health":{"type":"object","properties":{"status":{"type":"string"}}}},
+ "Health":{"type":"object","properties":{"status":{"type":"string"}}},
+ "DecideRequest":{"type":"object","required":["subscriber_id","channel"],"properties":{
+  "subscriber_id":{"type":"string"},
+  "channel":{"type":"string","description":"One of the channels of policies.yaml."},
+  "context":{"type":"object","description":"Fields declared under context: in catalog.yaml."},
+  "limit":{"type":"integer","minimum":1,"maximum":100},
+  "explain":{"type":"boolean","description":"Add every candidate's stage, reason, values and scores."},
+  "dry_run":{"type":"boolean","description":"Decide without recording impressions or logging."}},
+  "additionalProperties":false},
+ "Decision":{"type":"object","required":["decision_id","actions","no_action_reason"],"properties":{
+  "decision_id":{"type":"string"},"subscriber_id":{"type":"string"},"channel":{"type":"string"},
+  "ts":{"type":"string","format":"date-time"},
+  "actions":{"type":"array","items":{"type":"object","properties":{
+   "action_id":{"type":"string"},"name":{"type":"string"},"issue":{"type":"string"},
+   "group":{"type":"string"},"type":{"type":"string"},"treatment":{"type":"string"},
+   "channel":{"type":"string"},"content":{"type":"object"},"priority":{"type":"number"},
+   "propensity":{"type":"number"},"value":{"type":"number"},"cost":{"type":"number"},
+   "mandatory":{"type":"boolean"}}}},
+  "no_action_reason":{"type":"string","nullable":true},
+  "control_group":{"type":"boolean"},"catalog_version":{"type":"string"},
+  "dry_run":{"type":"boolean"},"explanation":{"type":"object"}}},
+ "ResponseRequest":{"type":"object","required":["decision_id","action_id","outcome"],"properties":{
+  "decision_id":{"type":"string"},"action_id":{"type":"string"},
+  "outcome":{"type":"string","enum":["accepted","rejected","clicked","converted","ignored"]},
+  "subscriber_id":{"type":"string","description":"Optional: checked against the decision's."}},
+  "additionalProperties":false},
+ "ResponseResult":{"type":"object","properties":{"recorded":{"type":"boolean"},
+  "duplicate":{"type":"boolean"},"subscriber_id":{"type":"string"}}}},
 "responses":{
  "Error":{"description":"An error object.",
   "content":{"application/json":{"schema":{"$ref":"#/components/schemas/ErrorBody"}}}}}})";

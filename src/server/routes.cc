@@ -5,7 +5,7 @@
 namespace kairos {
 namespace {
 
-constexpr std::array<Route, 6> kRoutes = {{
+constexpr std::array<Route, 12> kRoutes = {{
     {RouteId::kPostEvents, "POST", "/v1/events", true, true,
      "Ingest one event (JSON) or a batch (NDJSON)"},
     {RouteId::kGetSubscriber, "GET", "/v1/subscribers/{id}", true, false,
@@ -15,6 +15,17 @@ constexpr std::array<Route, 6> kRoutes = {{
      "Readiness: 200 when the engine can serve, 503 during recovery or shutdown"},
     {RouteId::kMetrics, "GET", "/metrics", false, false, "Prometheus metrics"},
     {RouteId::kOpenApi, "GET", "/v1/openapi.json", false, false, "This OpenAPI document"},
+    {RouteId::kPostDecide, "POST", "/v1/decide", true, true,
+     "Decide the next best actions for one subscriber on one channel"},
+    {RouteId::kPostResponses, "POST", "/v1/responses", true, true,
+     "Record a subscriber's response to an action a decision showed"},
+    {RouteId::kGetActions, "GET", "/v1/actions", true, false, "The action catalog in use"},
+    {RouteId::kGetDecision, "GET", "/v1/decisions/{id}", true, false,
+     "A logged decision: request, catalog version, what was offered with which probability"},
+    {RouteId::kGetDecisionReplay, "GET", "/v1/decisions/{id}/replay", true, true,
+     "Re-run a logged decision on the profile it saw, with the current catalog"},
+    {RouteId::kPostReload, "POST", "/v1/admin/reload", true, true,
+     "Reload catalog.yaml and policies.yaml; on any error the running ones stay"},
 }};
 
 // Matches a path against one pattern segment by segment; on success stores the "{name}"

@@ -15,13 +15,20 @@ enum class RouteId {
   kReadyz,
   kMetrics,
   kOpenApi,
+  kPostDecide,
+  kPostResponses,
+  kGetActions,
+  kGetDecision,
+  kGetDecisionReplay,
+  kPostReload,
 };
 
 struct Route {
   RouteId id;
   std::string_view method;   // "GET", "POST"
   std::string_view pattern;  // "/v1/subscribers/{id}": a "{name}" segment matches one segment
-  // Served only once an Engine is attached (503 "unavailable" before).
+  // Served only once an Engine (and, for decisioning routes, a DecisionService) is attached
+  // (503 "unavailable" before).
   bool needs_engine;
   // Calls into the Engine, which may block (group commit): runs on the worker pool, never on
   // an I/O thread.

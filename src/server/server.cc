@@ -380,6 +380,7 @@ class Server::Impl {
   Result<int> Start();
   void Stop();
   void AttachEngine(Engine* engine) { shared_.api.AttachEngine(engine); }
+  void AttachDecisions(DecisionService* d) { shared_.api.AttachDecisions(d); }
   int port() const { return port_.load(); }
   bool ready() const { return shared_.api.ready(); }
 
@@ -524,6 +525,7 @@ Server::Server(ServerOptions options, const Clock* clock)
 Server::~Server() = default;
 Result<int> Server::Start() { return impl_->Start(); }
 void Server::AttachEngine(Engine* engine) { impl_->AttachEngine(engine); }
+void Server::AttachDecisions(DecisionService* decisions) { impl_->AttachDecisions(decisions); }
 void Server::Stop() { impl_->Stop(); }
 int Server::port() const { return impl_->port(); }
 bool Server::ready() const { return impl_->ready(); }

@@ -19,6 +19,8 @@
 
 namespace kairos {
 
+class DecisionService;
+
 class Engine;
 
 struct ServerOptions {
@@ -54,6 +56,8 @@ class Server {
   // answer 503 with code "unavailable" (recovery in progress); /healthz answers 200
   // meanwhile. `engine` must stay valid until Stop() returns. Attach once.
   void AttachEngine(Engine* engine);
+  // Serves the decisioning routes with `decisions` (after AttachEngine); must outlive Stop().
+  void AttachDecisions(DecisionService* decisions);
 
   // Graceful: stops accepting, closes idle connections, lets requests already handed to the
   // engine finish and their responses be written, then joins every thread. Idempotent.
