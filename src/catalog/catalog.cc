@@ -7,6 +7,8 @@
 //   2. build the FeatureSpace from the context fields and all target names;
 //   3. compile every expression (issues, groups, templates, actions) in file order;
 //   4. resolve `extends` chains and assemble the final actions.
+#include "catalog/catalog.h"
+
 #include <filesystem>
 #include <optional>
 #include <string>
@@ -14,7 +16,6 @@
 #include <utility>
 #include <vector>
 
-#include "catalog/catalog.h"
 #include "common/hash.h"
 #include "common/time_format.h"
 #include "schema/yaml_util.h"
@@ -23,11 +24,16 @@ namespace kairos {
 
 const char* ActionTypeName(ActionType t) {
   switch (t) {
-    case ActionType::kOffer: return "offer";
-    case ActionType::kRetention: return "retention";
-    case ActionType::kService: return "service";
-    case ActionType::kReward: return "reward";
-    case ActionType::kMandatory: return "mandatory";
+    case ActionType::kOffer:
+      return "offer";
+    case ActionType::kRetention:
+      return "retention";
+    case ActionType::kService:
+      return "service";
+    case ActionType::kReward:
+      return "reward";
+    case ActionType::kMandatory:
+      return "mandatory";
   }
   return "?";
 }
@@ -43,8 +49,7 @@ constexpr const char* kPoliciesFile = "policies.yaml";
 constexpr const char* kCatalogFile = "catalog.yaml";
 
 enum RuleKind { kEligibility = 0, kApplicability = 1, kSuitability = 2, kRuleKinds = 3 };
-constexpr const char* kRuleKindNames[kRuleKinds] = {"eligibility", "applicability",
-                                                    "suitability"};
+constexpr const char* kRuleKindNames[kRuleKinds] = {"eligibility", "applicability", "suitability"};
 
 bool ValidId(std::string_view s) {
   if (s.empty() || s.size() > 64) return false;
@@ -98,23 +103,20 @@ TextPosition LocateInScalar(std::string_view text, const YAML::Node& node, size_
       if (p >= text.size()) return fallback;
       const char s = text[p];
       if (s == v || ((v == ' ' || v == '\n') && s == '\n')) break;
-      const bool skippable = s == ' ' || s == '\t' || s == '\n' || s == '\r' || s == '\\' ||
-                             s == '"' || s == '\'';
+      const bool skippable =
+          s == ' ' || s == '\t' || s == '\n' || s == '\r' || s == '\\' || s == '"' || s == '\'';
       if (!skippable) return fallback;
     }
     if (i == offset) break;
     ++p;
   }
-  // p is now the source position of value[offset] (or just past the last character).
+  // p is now the source position of value[offset] (or just past the last character). Count
+  // lines from the mark only: a catalog has many rules and the file may be large.
   TextPosition pos;
-  pos.line = 1;
-  size_t line_start = 0;
-  for (size_t i = 0; i < p && i < text.size(); ++i) {
-    if (text[i] == '\n') {
-      ++pos.line;
-      line_start = i + 1;
-    }
-  }
+  pos.line = mark.line + 1;
+  for (size_t i = static_cast<size_t>(mark.pos); i < p; ++i) pos.line += text[i] == '\n';
+  const size_t newline = p == 0 ? std::string_view::npos : text.rfind('\n', p - 1);
+  const size_t line_start = newline == std::string_view::npos ? 0 : newline + 1;
   pos.column = static_cast<int>(p - line_start) + 1;
   return pos;
 }
@@ -209,14 +211,16 @@ class CatalogParser {
       ContextField f;
       KAIROS_ASSIGN_OR_RETURN(f.name, YamlString(file_, kv.first, "context field name"));
       if (!ValidContextName(f.name)) {
-        return YamlError(file_, kv.first, "context field name \"" + f.name +
-                                              "\" must be lower_snake_case, at most 64 characters");
+        return YamlError(file_, kv.first,
+                         "context field name \"" + f.name +
+                             "\" must be lower_snake_case, at most 64 characters");
       }
       if (f.name == "channel") {
         return YamlError(file_, kv.first, "ctx.channel always exists; do not declare it");
       }
       for (const ContextField& other : *out) {
-        if (other.name == f.name) return YamlError(file_, kv.first, "duplicate context field " + f.name);
+        if (other.name == f.name)
+          return YamlError(file_, kv.first, "duplicate context field " + f.name);
       }
       KAIROS_ASSIGN_OR_RETURN(std::string t, YamlString(file_, kv.second, "context field type"));
       if (t == "string") {
@@ -228,8 +232,9 @@ class CatalogParser {
       } else if (t == "time") {
         f.type = expr::Type::kTime;
       } else {
-        return YamlError(file_, kv.second, "context field " + f.name + ": unknown type \"" + t +
-                                               "\" (string, number, bool, time)");
+        return YamlError(file_, kv.second,
+                         "context field " + f.name + ": unknown type \"" + t +
+                             "\" (string, number, bool, time)");
       }
       out->push_back(std::move(f));
     }
@@ -245,8 +250,9 @@ class CatalogParser {
       d.is_template = true;
       KAIROS_ASSIGN_OR_RETURN(d.id, YamlString(file_, kv.first, "template name"));
       if (!ValidId(d.id)) {
-        return YamlError(file_, kv.first, "template name \"" + d.id +
-                                              "\" must be 1-64 characters A-Z, a-z, 0-9, _ . -");
+        return YamlError(
+            file_, kv.first,
+            "template name \"" + d.id + "\" must be 1-64 characters A-Z, a-z, 0-9, _ . -");
       }
       d.node = kv.second;
       d.line = kv.first.Mark().line + 1;
@@ -335,8 +341,9 @@ class CatalogParser {
       Issue issue;
       KAIROS_ASSIGN_OR_RETURN(issue.name, YamlString(file_, kv.first, "issue name"));
       if (!ValidId(issue.name)) {
-        return YamlError(file_, kv.first, "issue name \"" + issue.name +
-                                              "\" must be 1-64 characters A-Z, a-z, 0-9, _ . -");
+        return YamlError(
+            file_, kv.first,
+            "issue name \"" + issue.name + "\" must be 1-64 characters A-Z, a-z, 0-9, _ . -");
       }
       KAIROS_RETURN_IF_ERROR(AddTarget(issue.name, TargetScope::kIssue, "issue", kv.first));
       issue.key = InteractionKey(issue.name);
@@ -369,8 +376,9 @@ class CatalogParser {
       Group group;
       KAIROS_ASSIGN_OR_RETURN(group.name, YamlString(file_, kv.first, "group name"));
       if (!ValidId(group.name)) {
-        return YamlError(file_, kv.first, "group name \"" + group.name +
-                                              "\" must be 1-64 characters A-Z, a-z, 0-9, _ . -");
+        return YamlError(
+            file_, kv.first,
+            "group name \"" + group.name + "\" must be 1-64 characters A-Z, a-z, 0-9, _ . -");
       }
       KAIROS_RETURN_IF_ERROR(AddTarget(group.name, TargetScope::kGroup, "group", kv.first));
       group.key = InteractionKey(group.name);
@@ -380,8 +388,9 @@ class CatalogParser {
       const YAML::Node spec = kv.second;
       const std::string what = "group " + group.name;
       if (!spec.IsNull()) {
-        KAIROS_RETURN_IF_ERROR(CheckKeys(
-            file_, spec, {"lever", "eligibility", "applicability", "suitability", "actions"}, what));
+        KAIROS_RETURN_IF_ERROR(
+            CheckKeys(file_, spec,
+                      {"lever", "eligibility", "applicability", "suitability", "actions"}, what));
         if (spec["lever"]) {
           KAIROS_ASSIGN_OR_RETURN(group.lever, Lever(spec["lever"], what));
         }
@@ -409,8 +418,8 @@ class CatalogParser {
     Def d;
     KAIROS_ASSIGN_OR_RETURN(d.id, YamlString(file_, node["id"], "action id"));
     if (!ValidId(d.id)) {
-      return YamlError(file_, node["id"], "action id \"" + d.id +
-                                              "\" must be 1-64 characters A-Z, a-z, 0-9, _ . -");
+      return YamlError(file_, node["id"],
+                       "action id \"" + d.id + "\" must be 1-64 characters A-Z, a-z, 0-9, _ . -");
     }
     d.node = node;
     d.line = node.Mark().line + 1;
@@ -428,9 +437,11 @@ class CatalogParser {
     KAIROS_ASSIGN_OR_RETURN(std::string s, YamlString(file_, node, what));
     Result<TimestampMs> t = s.size() == 10 ? ParseDate(s) : ParseRfc3339(s);
     if (!t.ok()) {
-      return YamlError(file_, node, std::string(what) +
-                                        ": expected a date such as 2026-01-01 or an RFC 3339 "
-                                        "time such as 2026-01-01T08:00:00Z, got \"" + s + "\"");
+      return YamlError(file_, node,
+                       std::string(what) +
+                           ": expected a date such as 2026-01-01 or an RFC 3339 "
+                           "time such as 2026-01-01T08:00:00Z, got \"" +
+                           s + "\"");
     }
     return t;
   }
@@ -447,9 +458,9 @@ class CatalogParser {
     } else {
       KAIROS_RETURN_IF_ERROR(CheckKeys(
           file_, spec,
-          {"id", "extends", "name", "type", "valid_from", "valid_to", "value", "cost",
-           "propensity", "lever", "context_weight", "eligibility", "applicability", "suitability",
-           "max_times", "cooldown", "daily_volume", "daily_budget", "treatments"},
+          {"id", "extends", "name", "type", "valid_from", "valid_to", "value", "cost", "propensity",
+           "lever", "context_weight", "eligibility", "applicability", "suitability", "max_times",
+           "cooldown", "daily_volume", "daily_budget", "treatments"},
           what));
     }
     if (const YAML::Node n = spec["extends"]) {
@@ -468,8 +479,9 @@ class CatalogParser {
         if (t == ActionTypeName(at)) d->type = at;
       }
       if (!d->type) {
-        return YamlError(file_, n, what + ": unknown type \"" + t +
-                                       "\" (offer, retention, service, reward, mandatory)");
+        return YamlError(
+            file_, n,
+            what + ": unknown type \"" + t + "\" (offer, retention, service, reward, mandatory)");
       }
     }
     if (const YAML::Node n = spec["valid_from"]) {
@@ -532,9 +544,9 @@ class CatalogParser {
     KAIROS_ASSIGN_OR_RETURN(std::string ch, YamlString(file_, key, what));
     int c = policies_.ChannelIndex(ch);
     if (c < 0) {
-      return YamlError(file_, key, std::string(what) + ": unknown channel \"" + ch +
-                                       "\" (channels in policies.yaml: " +
-                                       policies_.ChannelNames() + ")");
+      return YamlError(file_, key,
+                       std::string(what) + ": unknown channel \"" + ch +
+                           "\" (channels in policies.yaml: " + policies_.ChannelNames() + ")");
     }
     return c;
   }
@@ -549,9 +561,10 @@ class CatalogParser {
       KAIROS_ASSIGN_OR_RETURN(std::string ch, YamlString(file_, kv.first, what + ": daily_volume"));
       const int c = policies_.ChannelIndex(ch);
       if (c < 0 && ch != "total") {
-        return YamlError(file_, kv.first, what + ": daily_volume: unknown channel \"" + ch +
-                                              "\" (channels in policies.yaml: " +
-                                              policies_.ChannelNames() + "; or total)");
+        return YamlError(file_, kv.first,
+                         what + ": daily_volume: unknown channel \"" + ch +
+                             "\" (channels in policies.yaml: " + policies_.ChannelNames() +
+                             "; or total)");
       }
       KAIROS_ASSIGN_OR_RETURN(int64_t n, YamlInt(file_, kv.second, what + ": daily_volume"));
       if (n < 0) return YamlError(file_, kv.second, what + ": daily_volume must be ≥ 0");
@@ -589,21 +602,23 @@ class CatalogParser {
       KAIROS_ASSIGN_OR_RETURN(t.channel, Channel(kv.first, what + ": treatments"));
       for (const Treatment& other : out) {
         if (other.channel == t.channel) {
-          return YamlError(file_, kv.first, what + ": duplicate treatment for channel " +
-                                                kv.first.Scalar());
+          return YamlError(file_, kv.first,
+                           what + ": duplicate treatment for channel " + kv.first.Scalar());
         }
       }
       const YAML::Node content = kv.second;
       if (!content.IsNull()) {
         if (!content.IsMap()) {
-          return YamlError(file_, content, what + ": treatment " + kv.first.Scalar() +
-                                               " must be a mapping such as {text: \"...\"}");
+          return YamlError(file_, content,
+                           what + ": treatment " + kv.first.Scalar() +
+                               " must be a mapping such as {text: \"...\"}");
         }
         for (const auto& ckv : content) {
           KAIROS_ASSIGN_OR_RETURN(std::string key, YamlString(file_, ckv.first, "treatment key"));
           if (!ckv.second.IsScalar()) {
-            return YamlError(file_, ckv.second, what + ": treatment " + kv.first.Scalar() + " " +
-                                                    key + " must be a string");
+            return YamlError(
+                file_, ckv.second,
+                what + ": treatment " + kv.first.Scalar() + " " + key + " must be a string");
           }
           t.content.emplace_back(std::move(key), ckv.second.Scalar());
         }
@@ -660,9 +675,9 @@ class CatalogParser {
       }
     }
     if (d->context_weight_node.IsScalar()) {
-      KAIROS_ASSIGN_OR_RETURN(d->context_weight,
-                              Compile(d->context_weight_node, expr::Type::kNumber,
-                                      "context_weight of " + origin));
+      KAIROS_ASSIGN_OR_RETURN(
+          d->context_weight,
+          Compile(d->context_weight_node, expr::Type::kNumber, "context_weight of " + origin));
     }
     return CompileRules(d->rule_nodes, origin, d->rules);
   }
@@ -787,7 +802,8 @@ class CatalogParser {
           return YamlError(file_, leaf.node,
                            "action " + a.id +
                                " has no treatments; add at least one under treatments: "
-                               "(channels: " + policies_.ChannelNames() + ")");
+                               "(channels: " +
+                               policies_.ChannelNames() + ")");
         }
         a.treatments = *treatments;
         a.treatment_by_channel.assign(nch, -1);
@@ -839,10 +855,9 @@ Policies FallbackPolicies(const Schema& schema) {
     bool outbound;
     int top_k;
   };
-  static constexpr Ch kChannels[] = {{"sms", true, 1},  {"email", true, 1},
-                                     {"push", true, 1}, {"app", false, 3},
-                                     {"web", false, 3}, {"call_center", false, 2},
-                                     {"retail", false, 2}, {"invoice", true, 1}};
+  static constexpr Ch kChannels[] = {
+      {"sms", true, 1},  {"email", true, 1},        {"push", true, 1},    {"app", false, 3},
+      {"web", false, 3}, {"call_center", false, 2}, {"retail", false, 2}, {"invoice", true, 1}};
   for (const Ch& c : kChannels) {
     ChannelDef d;
     d.name = c.name;

@@ -1,7 +1,6 @@
 #include "catalog/catalog.h"
 
 #include <gtest/gtest.h>
-
 #include <unistd.h>
 
 #include <filesystem>
@@ -75,10 +74,12 @@ TEST(ShippedFiles, DefaultLoads) {
   EXPECT_EQ(dec.policies.channels.size(), 8u);
   EXPECT_EQ(dec.catalog.actions.size(), 4u);
   EXPECT_GE(dec.catalog.issues.size(), 3u);
-  EXPECT_EQ(dec.policies.ChannelNames(), "sms, email, push, app, web, call_center, retail, invoice");
+  EXPECT_EQ(dec.policies.ChannelNames(),
+            "sms, email, push, app, web, call_center, retail, invoice");
   EXPECT_EQ(dec.policies.consent_attribute, DefaultSchema()->AttributeIndex("consents"));
   EXPECT_TRUE(dec.policies.quiet_hours.enabled);
-  EXPECT_EQ(dec.policies.quiet_hours.timezone_attribute, DefaultSchema()->AttributeIndex("timezone"));
+  EXPECT_EQ(dec.policies.quiet_hours.timezone_attribute,
+            DefaultSchema()->AttributeIndex("timezone"));
   EXPECT_EQ(dec.policies.quiet_hours.default_timezone, "Europe/Berlin");
   EXPECT_DOUBLE_EQ(dec.policies.control_group.share, 0.05);
 }
@@ -114,10 +115,10 @@ TEST(ShippedFiles, DemoLoadsWithSixtyActionsOverFourIssues) {
   // Rules read every kind of name, and the history.
   std::set<FeatureKind> kinds;
   for (const Feature& f : (*d)->features->features()) kinds.insert(f.kind);
-  for (FeatureKind k : {FeatureKind::kAttribute, FeatureKind::kFlag, FeatureKind::kWindow,
-                        FeatureKind::kLastTime, FeatureKind::kForecast, FeatureKind::kFirstSeen,
-                        FeatureKind::kContext, FeatureKind::kHistoryImpressions,
-                        FeatureKind::kHistoryOutcomes}) {
+  for (FeatureKind k :
+       {FeatureKind::kAttribute, FeatureKind::kFlag, FeatureKind::kWindow, FeatureKind::kLastTime,
+        FeatureKind::kForecast, FeatureKind::kFirstSeen, FeatureKind::kContext,
+        FeatureKind::kHistoryImpressions, FeatureKind::kHistoryOutcomes}) {
     EXPECT_TRUE(kinds.count(k)) << static_cast<int>(k);
   }
   // Some actions have limits.
@@ -211,7 +212,8 @@ TEST(Policies, MinimalHasDefaults) {
 TEST(Policies, ErrorsWithExactPositions) {
   PoliciesError("channels: {sms: {}}\nchanels: {}\n",
                 "policies.yaml:2:1: unknown key \"chanels\" in policies");
-  PoliciesError("channels:\n  sms: {top_k: 0}\n", "policies.yaml:2:16: channel sms: top_k must be 1..100");
+  PoliciesError("channels:\n  sms: {top_k: 0}\n",
+                "policies.yaml:2:16: channel sms: top_k must be 1..100");
   PoliciesError("channels:\n  sms: {consent: sms}\n",
                 "policies.yaml:2:18: channel sms: consent \"sms\" needs consent_attribute");
   PoliciesError("channels:\n  sms: {}\ncaps:\n  - {channel: fax, max: 1, window: 7d}\n",
@@ -244,8 +246,7 @@ TEST(Policies, Errors) {
       {"channels: {sms: {}}\nquiet_hours: {from: \"9:00\"}\n", "HH:MM"},
       {"channels: {sms: {}}\nquiet_hours: {to: \"08:60\"}\n", "HH:MM"},
       {"channels: {sms: {}}\nquiet_hours: {from: \"08:00\", to: \"08:00\"}\n", "must differ"},
-      {"channels: {sms: {}}\nquiet_hours: {timezone_attribute: birth_year}\n",
-       "must be a string"},
+      {"channels: {sms: {}}\nquiet_hours: {timezone_attribute: birth_year}\n", "must be a string"},
       {"channels: {sms: {}}\nquiet_hours: {timezone_attribute: tz}\n", "unknown attribute \"tz\""},
       {"channels: {sms: {}}\nquiet_hours: {default_timezone: \"Europe Berlin\"}\n",
        "not an IANA zone name"},
@@ -522,12 +523,24 @@ TEST(CatalogErrors, ExactPositions) {
                "catalog.yaml:7:28: applicability of action X: unknown context field 'page'");
   // In a list item.
   CatalogError(OneAction("            suitability:\n              - \"true\"\n"
-                         "              - \"agg.data_mb(14d) > 1\"\n" + kApp),
+                         "              - \"agg.data_mb(14d) > 1\"\n" +
+                         kApp),
                "catalog.yaml:9:18: suitability of action X: agg.data_mb has no 14d window");
   // In a folded block scalar: the line inside the block.
   CatalogError(OneAction("            eligibility: >-\n              profile.price_eur > 1 and\n"
-                         "              forecast.data.nope > 2\n" + kApp),
+                         "              forecast.data.nope > 2\n" +
+                         kApp),
                "catalog.yaml:9:15: eligibility of action X: unknown forecast figure 'nope'");
+  // In a literal block scalar.
+  CatalogError(OneAction("            eligibility: |\n              profile.price_eur > 1 and\n"
+                         "              profile.nope\n" +
+                         kApp),
+               "catalog.yaml:9:15: eligibility of action X: unknown attribute 'nope'");
+  // Escapes in a double-quoted scalar shift the column to where the token really is.
+  CatalogError(
+      OneAction("            eligibility: \"profile.plan_type == \\\"x\\\" and profile.nope\"\n" +
+                kApp),
+      "catalog.yaml:7:58: eligibility of action X: unknown attribute 'nope'");
   // Duplicate action id names the first one.
   CatalogError(OneAction(kApp + "          - id: X\n" + kApp),
                "catalog.yaml:8:17: duplicate action id X (first defined at line 6)");
@@ -542,7 +555,8 @@ TEST(CatalogErrors, ExactPositions) {
                "catalog.yaml:7:26: action X: treatments: unknown channel \"fax\" (channels in "
                "policies.yaml: sms, app, call_center)");
   // No treatments: at the action.
-  CatalogError(OneAction("            value: 1\n"), "catalog.yaml:6:13: action X has no treatments");
+  CatalogError(OneAction("            value: 1\n"),
+               "catalog.yaml:6:13: action X has no treatments");
 }
 
 TEST(CatalogErrors, ExtendsCycleAndUnknown) {
@@ -581,7 +595,8 @@ TEST(CatalogErrors, Messages) {
       {"issues:\n  Sales: {levers: 1}\n", "unknown key \"levers\" in issue Sales"},
       {"issues:\n  Sales:\n    groups: {G: {lever: -1}}\n", "lever must be > 0"},
       {"issues:\n  Sales:\n    groups: {G: {actions: {id: X}}}\n", "actions must be a list"},
-      {"issues:\n  Sales:\n    eligibility: \"profile.price_eur\"\n", "eligibility of issue Sales:"},
+      {"issues:\n  Sales:\n    eligibility: \"profile.price_eur\"\n",
+       "eligibility of issue Sales:"},
       {"issues:\n  Sales:\n    eligibility: {a: b}\n", "expected an expression string or a list"},
       {"context: {page: text}\n", "unknown type \"text\""},
       {"context: {channel: string}\n", "ctx.channel always exists"},
@@ -597,7 +612,8 @@ TEST(CatalogErrors, Messages) {
       {group + "          - {id: X, type: promo, treatments: {app: }}\n", "unknown type \"promo\""},
       {group + "          - {id: X, value: [1], treatments: {app: }}\n",
        "value: expected a number or an expression string"},
-      {group + "          - {id: X, value: \"'abc'\", treatments: {app: }}\n", "value of action X:"},
+      {group + "          - {id: X, value: \"'abc'\", treatments: {app: }}\n",
+       "value of action X:"},
       {group + "          - {id: X, value: \"profile.nope\", treatments: {app: }}\n",
        "value of action X: unknown attribute 'nope'"},
       {group + "          - {id: X, cost: -1, treatments: {app: }}\n", "cost must be ≥ 0"},
@@ -611,9 +627,11 @@ TEST(CatalogErrors, Messages) {
        "valid_from: expected a date"},
       {group + "          - {id: X, valid_to: tomorrow, treatments: {app: }}\n",
        "valid_to: expected a date"},
-      {group + "          - {id: X, valid_from: 2026-02-01, valid_to: 2026-02-01, treatments: {app: }}\n",
+      {group + "          - {id: X, valid_from: 2026-02-01, valid_to: 2026-02-01, treatments: "
+               "{app: }}\n",
        "valid_to must be after valid_from"},
-      {group + "          - {id: X, valid_from: 2026-03-01, valid_to: 2026-02-01, treatments: {app: }}\n",
+      {group + "          - {id: X, valid_from: 2026-03-01, valid_to: 2026-02-01, treatments: "
+               "{app: }}\n",
        "valid_to must be after valid_from"},
       {group + "          - {id: X, max_times: 0, treatments: {app: }}\n", "max_times must be 1.."},
       {group + "          - {id: X, cooldown: 0d, treatments: {app: }}\n", "cooldown must be > 0"},
@@ -664,7 +682,8 @@ TEST(CatalogErrors, UnknownChannelNeedsPolicies) {
   // policies without those channels.
   auto d = Decisioning::Parse("channels: {web: {}}\n", DefaultCatalogYaml(), DefaultSchema());
   ASSERT_FALSE(d.ok());
-  EXPECT_TRUE(Contains(d.status().message(), "unknown channel \"sms\" (channels in policies.yaml: web)"))
+  EXPECT_TRUE(
+      Contains(d.status().message(), "unknown channel \"sms\" (channels in policies.yaml: web)"))
       << d.status().message();
 }
 
@@ -680,9 +699,7 @@ class LoadTest : public ::testing::Test {
     std::filesystem::create_directories(dir_);
   }
   void TearDown() override { std::filesystem::remove_all(dir_); }
-  void Write(const char* name, std::string_view text) {
-    std::ofstream(dir_ / name) << text;
-  }
+  void Write(const char* name, std::string_view text) { std::ofstream(dir_ / name) << text; }
   std::filesystem::path dir_;
 };
 

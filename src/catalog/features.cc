@@ -264,12 +264,21 @@ Result<expr::Symbol> FeatureSpace::Resolve(std::string_view dotted_name) const {
     f.kind = FeatureKind::kAttribute;
     switch (def.type) {
       case FieldType::kString:
-      case FieldType::kEnum: f.type = expr::Type::kString; break;
+      case FieldType::kEnum:
+        f.type = expr::Type::kString;
+        break;
       case FieldType::kNumber:
-      case FieldType::kInt: f.type = expr::Type::kNumber; break;
-      case FieldType::kBool: f.type = expr::Type::kBool; break;
-      case FieldType::kTimestamp: f.type = expr::Type::kTime; break;
-      case FieldType::kFlags: break;  // handled above
+      case FieldType::kInt:
+        f.type = expr::Type::kNumber;
+        break;
+      case FieldType::kBool:
+        f.type = expr::Type::kBool;
+        break;
+      case FieldType::kTimestamp:
+        f.type = expr::Type::kTime;
+        break;
+      case FieldType::kFlags:
+        break;  // handled above
     }
     expr::Type t = f.type;
     return Symbol(Intern(std::move(f)), t);
@@ -309,9 +318,8 @@ Result<expr::Symbol> FeatureSpace::Resolve(std::string_view dotted_name) const {
                              "'; known: " + JoinForecasts(*schema_));
     }
     if (figure.empty()) {
-      return InvalidArgument("forecast." + std::string(fc_name) +
-                             " needs a figure: forecast." + std::string(fc_name) +
-                             ".<figure> (figures: " + JoinFigures() + ")");
+      return InvalidArgument("forecast." + std::string(fc_name) + " needs a figure: forecast." +
+                             std::string(fc_name) + ".<figure> (figures: " + JoinFigures() + ")");
     }
     for (const FigureName& fig : kFigures) {
       if (figure == fig.name) {
@@ -355,8 +363,8 @@ Result<expr::Symbol> FeatureSpace::Resolve(std::string_view dotted_name) const {
       std::string declared = "channel";
       for (const ContextField& c : context_) declared += ", " + c.name;
       return InvalidArgument("unknown context field '" + std::string(rest) +
-                             "'; declare it under context: in catalog.yaml (declared: " +
-                             declared + ")");
+                             "'; declare it under context: in catalog.yaml (declared: " + declared +
+                             ")");
     }
     f.kind = FeatureKind::kContext;
     f.type = context_[ci].type;
@@ -406,12 +414,14 @@ Result<expr::Symbol> FeatureSpace::ResolveCall(std::string_view dotted_name,
     if (def.op == AggregateOp::kLastTime) {
       return InvalidArgument("agg." + def.name +
                              " is the time of the latest event, not a windowed aggregate; write "
-                             "agg." + def.name + " without a window");
+                             "agg." +
+                             def.name + " without a window");
     }
     if (args.size() != 1 || args[0].type != expr::Type::kDuration) {
+      const std::string example =
+          def.windows_days.empty() ? "7d" : std::to_string(def.windows_days[0]) + "d";
       return InvalidArgument("agg." + def.name + " takes one window duration, e.g. agg." +
-                             def.name + "(" + JoinWindows(def).substr(0, JoinWindows(def).find(',')) +
-                             ") (windows: " + JoinWindows(def) + ")");
+                             def.name + "(" + example + ") (windows: " + JoinWindows(def) + ")");
     }
     const double ms = args[0].num;
     const int64_t ims = WholeMs(ms);
@@ -447,13 +457,14 @@ Result<expr::Symbol> FeatureSpace::ResolveCall(std::string_view dotted_name,
     const size_t want_args = counts ? 2 : outcomes ? 3 : 1;
     if (args.size() != want_args) {
       return InvalidArgument("history." + std::string(rest) + " takes " +
-                             std::to_string(want_args) + " argument" +
-                             (want_args == 1 ? "" : "s") + ": " + usage);
+                             std::to_string(want_args) + " argument" + (want_args == 1 ? "" : "s") +
+                             ": " + usage);
     }
     if (args[0].type != expr::Type::kString) {
       return InvalidArgument("history." + std::string(rest) +
                              ": the first argument must be a string naming an action id, group "
-                             "or issue: " + usage);
+                             "or issue: " +
+                             usage);
     }
     const std::string& target = args[0].str;
     auto it = targets_.scope_by_name.find(target);
@@ -478,9 +489,9 @@ Result<expr::Symbol> FeatureSpace::ResolveCall(std::string_view dotted_name,
       const expr::ConstArg& w = args[want_args - 1];
       const int64_t ims = WholeMs(w.num);
       if (w.type != expr::Type::kDuration || ims <= 0) {
-        return InvalidArgument("history." + std::string(rest) +
-                               ": the window must be a duration greater than zero, e.g. 7d: " +
-                               usage);
+        return InvalidArgument(
+            "history." + std::string(rest) +
+            ": the window must be a duration greater than zero, e.g. 7d: " + usage);
       }
       f.window_ms = ims;
       f.name += ", " + FormatDuration(ims);

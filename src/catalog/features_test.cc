@@ -49,11 +49,12 @@ class FeaturesTest : public ::testing::Test {
     targets.scope_by_name = {{"DATA_5GB", TargetScope::kAction},
                              {"DataAddOns", TargetScope::kGroup},
                              {"Sales", TargetScope::kIssue}};
-    space_ = std::make_unique<FeatureSpace>(
-        schema_,
-        std::vector<ContextField>{{"page", Type::kString}, {"basket", Type::kNumber},
-                                  {"roaming", Type::kBool}, {"visit", Type::kTime}},
-        targets);
+    space_ = std::make_unique<FeatureSpace>(schema_,
+                                            std::vector<ContextField>{{"page", Type::kString},
+                                                                      {"basket", Type::kNumber},
+                                                                      {"roaming", Type::kBool},
+                                                                      {"visit", Type::kTime}},
+                                            targets);
   }
 
   // Resolves `name` and returns its feature (failing the test on an error).
@@ -107,12 +108,12 @@ TEST_F(FeaturesTest, ProfileAttributesByType) {
     Type type;
   };
   const Case cases[] = {
-      {"profile.plan_type", Type::kString},    // enum
-      {"profile.plan_id", Type::kString},      // string
-      {"profile.price_eur", Type::kNumber},    // number
-      {"profile.birth_year", Type::kNumber},   // int
-      {"profile.throttled", Type::kBool},      // bool
-      {"profile.contract_end", Type::kTime},   // timestamp
+      {"profile.plan_type", Type::kString},   // enum
+      {"profile.plan_id", Type::kString},     // string
+      {"profile.price_eur", Type::kNumber},   // number
+      {"profile.birth_year", Type::kNumber},  // int
+      {"profile.throttled", Type::kBool},     // bool
+      {"profile.contract_end", Type::kTime},  // timestamp
   };
   for (const Case& c : cases) {
     const Feature& f = Get(c.name);
@@ -197,10 +198,17 @@ TEST_F(FeaturesTest, Forecasts) {
   EXPECT_EQ(c.index, 2);
   EXPECT_EQ(c.figure, ForecastFigure::kCycleEnd);
   EXPECT_EQ(Get("forecast.voice.cycle_start").figure, ForecastFigure::kCycleStart);
-  const char* numbers[] = {"used",      "expected_to_cycle_end", "expected_cycle_total",
-                           "interval_low", "interval_high",      "daily_mean",
-                           "allowance", "remaining",             "days_to_depletion",
-                           "p_depletion", "days_left"};
+  const char* numbers[] = {"used",
+                           "expected_to_cycle_end",
+                           "expected_cycle_total",
+                           "interval_low",
+                           "interval_high",
+                           "daily_mean",
+                           "allowance",
+                           "remaining",
+                           "days_to_depletion",
+                           "p_depletion",
+                           "days_left"};
   for (const char* n : numbers) {
     EXPECT_EQ(Get(std::string("forecast.data.") + n).type, Type::kNumber) << n;
   }

@@ -64,7 +64,8 @@ class PoliciesParser {
                                       "suppression", "arbitration", "control_group"},
                                      "policies"));
     // consent_attribute first: channels refer to it, whatever the order in the file.
-    if (root["consent_attribute"]) KAIROS_RETURN_IF_ERROR(ConsentAttribute(root["consent_attribute"]));
+    if (root["consent_attribute"])
+      KAIROS_RETURN_IF_ERROR(ConsentAttribute(root["consent_attribute"]));
     if (!root["channels"]) {
       return YamlError(file_, root, "policies need channels: with at least one channel");
     }
@@ -89,13 +90,15 @@ class PoliciesParser {
     KAIROS_ASSIGN_OR_RETURN(std::string name, YamlString(file_, node, "consent_attribute"));
     int a = schema_.AttributeIndex(name);
     if (a < 0) {
-      return YamlError(file_, node, "consent_attribute: unknown attribute \"" + name +
-                                        "\"; it must be a flags attribute of schema.yaml");
+      return YamlError(file_, node,
+                       "consent_attribute: unknown attribute \"" + name +
+                           "\"; it must be a flags attribute of schema.yaml");
     }
     if (schema_.attributes()[a].type != FieldType::kFlags) {
-      return YamlError(file_, node, "consent_attribute: attribute \"" + name + "\" is a " +
-                                        FieldTypeName(schema_.attributes()[a].type) +
-                                        ", it must be a flags attribute");
+      return YamlError(file_, node,
+                       "consent_attribute: attribute \"" + name + "\" is a " +
+                           FieldTypeName(schema_.attributes()[a].type) +
+                           ", it must be a flags attribute");
     }
     p_->consent_attribute = a;
     return Status::Ok();
@@ -130,10 +133,12 @@ class PoliciesParser {
         KAIROS_RETURN_IF_ERROR(
             CheckKeys(file_, spec, {"outbound", "consent", "quiet_hours", "top_k"}, what));
         if (spec["outbound"]) {
-          KAIROS_ASSIGN_OR_RETURN(c.outbound, YamlBool(file_, spec["outbound"], what + ": outbound"));
+          KAIROS_ASSIGN_OR_RETURN(c.outbound,
+                                  YamlBool(file_, spec["outbound"], what + ": outbound"));
         }
         if (spec["consent"]) {
-          KAIROS_ASSIGN_OR_RETURN(c.consent, YamlString(file_, spec["consent"], what + ": consent"));
+          KAIROS_ASSIGN_OR_RETURN(c.consent,
+                                  YamlString(file_, spec["consent"], what + ": consent"));
           if (c.consent.empty()) {
             return YamlError(file_, spec["consent"], what + ": consent must name a consent key");
           }
@@ -171,8 +176,8 @@ class PoliciesParser {
       int m = (s[3] - '0') * 10 + (s[4] - '0');
       if (h < 24 && m < 60) return h * 60 + m;
     }
-    return YamlError(file_, node, std::string(what) + " must be a time HH:MM (00:00..23:59), got \"" +
-                                      s + "\"");
+    return YamlError(file_, node,
+                     std::string(what) + " must be a time HH:MM (00:00..23:59), got \"" + s + "\"");
   }
 
   Status QuietHoursSection(const YAML::Node& node) {
@@ -195,13 +200,15 @@ class PoliciesParser {
                               YamlString(file_, tz, "quiet_hours: timezone_attribute"));
       int a = schema_.AttributeIndex(name);
       if (a < 0) {
-        return YamlError(file_, tz, "quiet_hours: timezone_attribute: unknown attribute \"" +
-                                        name + "\"; it must be a string attribute of schema.yaml");
+        return YamlError(file_, tz,
+                         "quiet_hours: timezone_attribute: unknown attribute \"" + name +
+                             "\"; it must be a string attribute of schema.yaml");
       }
       if (schema_.attributes()[a].type != FieldType::kString) {
-        return YamlError(file_, tz, "quiet_hours: timezone_attribute: attribute \"" + name +
-                                        "\" is a " + FieldTypeName(schema_.attributes()[a].type) +
-                                        ", it must be a string (an IANA zone name)");
+        return YamlError(file_, tz,
+                         "quiet_hours: timezone_attribute: attribute \"" + name + "\" is a " +
+                             FieldTypeName(schema_.attributes()[a].type) +
+                             ", it must be a string (an IANA zone name)");
       }
       q.timezone_attribute = a;
     }
@@ -210,8 +217,9 @@ class PoliciesParser {
       KAIROS_ASSIGN_OR_RETURN(q.default_timezone,
                               YamlString(file_, tz, "quiet_hours: default_timezone"));
       if (!PlausibleZoneName(q.default_timezone)) {
-        return YamlError(file_, tz, "quiet_hours: default_timezone \"" + q.default_timezone +
-                                        "\" is not an IANA zone name such as Europe/Berlin");
+        return YamlError(file_, tz,
+                         "quiet_hours: default_timezone \"" + q.default_timezone +
+                             "\" is not an IANA zone name such as Europe/Berlin");
       }
     }
     return Status::Ok();
@@ -225,7 +233,8 @@ class PoliciesParser {
 
   Result<int> Count(const YAML::Node& node, std::string_view what) {
     KAIROS_ASSIGN_OR_RETURN(int64_t n, YamlInt(file_, node, what));
-    if (n < 1 || n > 1000000) return YamlError(file_, node, std::string(what) + " must be 1..1000000");
+    if (n < 1 || n > 1000000)
+      return YamlError(file_, node, std::string(what) + " must be 1..1000000");
     return static_cast<int>(n);
   }
 
@@ -246,8 +255,9 @@ class PoliciesParser {
       } else {
         r.channel = p_->ChannelIndex(ch);
         if (r.channel < 0) {
-          return YamlError(file_, c["channel"], "cap: unknown channel \"" + ch + "\" (channels: " +
-                                                    p_->ChannelNames() + ", or all)");
+          return YamlError(
+              file_, c["channel"],
+              "cap: unknown channel \"" + ch + "\" (channels: " + p_->ChannelNames() + ", or all)");
         }
       }
       KAIROS_ASSIGN_OR_RETURN(r.max, Count(c["max"], "cap: max"));
@@ -269,7 +279,8 @@ class PoliciesParser {
       }
       SuppressionRule r;
       r.line = s.Mark().line + 1;
-      KAIROS_ASSIGN_OR_RETURN(std::string scope, YamlString(file_, s["scope"], "suppression: scope"));
+      KAIROS_ASSIGN_OR_RETURN(std::string scope,
+                              YamlString(file_, s["scope"], "suppression: scope"));
       if (scope == "action") {
         r.scope = TargetScope::kAction;
       } else if (scope == "group") {
@@ -293,16 +304,17 @@ class PoliciesParser {
   }
 
   Status Arbitration(const YAML::Node& node) {
-    KAIROS_RETURN_IF_ERROR(CheckKeys(file_, node,
-                                     {"weights", "min_priority", "value_must_cover_cost",
-                                      "per_group", "default_propensity"},
-                                     "arbitration"));
+    KAIROS_RETURN_IF_ERROR(CheckKeys(
+        file_, node,
+        {"weights", "min_priority", "value_must_cover_cost", "per_group", "default_propensity"},
+        "arbitration"));
     ArbitrationConfig& a = p_->arbitration;
     if (const YAML::Node w = node["weights"]) {
       KAIROS_RETURN_IF_ERROR(CheckKeys(file_, w, {"propensity", "context", "value", "levers"},
                                        "arbitration: weights"));
       if (w["propensity"]) {
-        KAIROS_ASSIGN_OR_RETURN(a.weight_propensity, NonNegative(w["propensity"], "weights: propensity"));
+        KAIROS_ASSIGN_OR_RETURN(a.weight_propensity,
+                                NonNegative(w["propensity"], "weights: propensity"));
       }
       if (w["context"]) {
         KAIROS_ASSIGN_OR_RETURN(a.weight_context, NonNegative(w["context"], "weights: context"));
@@ -319,12 +331,13 @@ class PoliciesParser {
                               NonNegative(node["min_priority"], "arbitration: min_priority"));
     }
     if (node["value_must_cover_cost"]) {
-      KAIROS_ASSIGN_OR_RETURN(a.value_must_cover_cost,
-                              YamlBool(file_, node["value_must_cover_cost"],
-                                       "arbitration: value_must_cover_cost"));
+      KAIROS_ASSIGN_OR_RETURN(
+          a.value_must_cover_cost,
+          YamlBool(file_, node["value_must_cover_cost"], "arbitration: value_must_cover_cost"));
     }
     if (node["per_group"]) {
-      KAIROS_ASSIGN_OR_RETURN(int64_t n, YamlInt(file_, node["per_group"], "arbitration: per_group"));
+      KAIROS_ASSIGN_OR_RETURN(int64_t n,
+                              YamlInt(file_, node["per_group"], "arbitration: per_group"));
       if (n < 1 || n > 100) {
         return YamlError(file_, node["per_group"], "arbitration: per_group must be 1..100");
       }
