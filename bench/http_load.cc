@@ -1,13 +1,15 @@
 // http_load: a closed-loop HTTP load generator for a running `kairos serve` on this machine.
 //
-//   http_load --host 127.0.0.1 --port P --mode ingest|profile --connections C --seconds S
-//             [--batch 1000] [--subscribers N] [--threads T] [--seed S]
+//   http_load --host 127.0.0.1 --port P --mode ingest|profile|decide --connections C --seconds S
+//             [--batch 1000] [--subscribers N] [--threads T] [--seed S] [--channel app]
+//             [--dry-run]
 //
 // Each connection sends a request, waits for its response, and sends the next (keep-alive),
 // until --seconds have passed. ingest: POST /v1/events with an NDJSON batch of --batch valid
 // usage events with unique event ids for random subscribers s0000001..s<N> (the ids `kairos
 // generate` writes). profile: GET /v1/subscribers/s<k> for random k (404s for subscribers never ingested are counted, not
-// errors). Prints requests/s, events/s and latency percentiles. Loopback targets only: this is
+// errors). decide: POST /v1/decide for random subscribers on --channel (recorded, or --dry-run).
+// Prints requests/s, events/s and latency percentiles. Loopback targets only: this is
 // a benchmark, not a tool to load someone else's server.
 #include <rapidjson/document.h>
 #include <rapidjson/stringbuffer.h>
@@ -50,19 +52,25 @@ struct Options {
   int64_t subscribers = 100000;
   int threads = 1;
   uint64_t seed = 1;
+  std::string channel = "app";
+  bool dry_run = false;
 };
 
 void Usage() {
   std::fprintf(stderr,
-               "usage: http_load --host 127.0.0.1 --port P --mode ingest|profile "
+               "usage: http_load --host 127.0.0.1 --port P --mode ingest|profile|decide "
                "--connections C --seconds S [--batch 1000] [--subscribers N] [--threads T] "
-               "[--seed S]\n");
+               "[--seed S] [--channel app] [--dry-run]\n");
 }
 
 bool ParseArgs(int argc, char** argv, Options* o) {
   for (int i = 1; i < argc; ++i) {
     std::string_view flag = argv[i];
     if (flag == "--help" || flag == "-h") return false;
+    if (flag == "--dry-run") {
+      o->dry_run = true;
+      continue;
+    }
     if (i + 1 >= argc) {
       std::fprintf(stderr, "http_load: %s needs a value\n", argv[i]);
       return false;
@@ -85,6 +93,8 @@ bool ParseArgs(int argc, char** argv, Options* o) {
       o->port = static_cast<int>(number(1, 65535));
     } else if (flag == "--mode") {
       o->mode = value;
+    } else if (flag == "--channel") {
+      o->channel = value;
     } else if (flag == "--connections") {
       o->connections = static_cast<int>(number(1, 10000));
     } else if (flag == "--seconds") {
@@ -102,8 +112,8 @@ bool ParseArgs(int argc, char** argv, Options* o) {
       return false;
     }
   }
-  if (o->mode != "ingest" && o->mode != "profile") {
-    std::fprintf(stderr, "http_load: --mode must be ingest or profile\n");
+  if (o->mode != "ingest" && o->mode != "profile" && o->mode != "decide") {
+    std::fprintf(stderr, "http_load: --mode must be ingest, profile or decide\n");
     return false;
   }
   return true;
@@ -193,10 +203,21 @@ class Conn : public std::enable_shared_from_this<Conn> {
     req_ = http::request<http::string_body>(http::verb::get, target, 11);
   }
 
+  void BuildDecide() {
+    char body[160];
+    std::snprintf(body, sizeof body, R"({"subscriber_id":"s%07lld","channel":"%s","dry_run":%s})",
+                  static_cast<long long>(pick_(rng_)), o_.channel.c_str(), o_.dry_run ? "true" : "false");
+    req_ = http::request<http::string_body>(http::verb::post, "/v1/decide", 11);
+    req_.set(http::field::content_type, "application/json");
+    req_.body() = body;
+  }
+
   void Send() {
     if (SteadyClock::now() >= deadline_) return Close();
     if (o_.mode == "ingest") {
       BuildIngest();
+    } else if (o_.mode == "decide") {
+      BuildDecide();
     } else {
       BuildProfile();
     }

@@ -869,24 +869,28 @@ Policies FallbackPolicies(const Schema& schema) {
   return out;
 }
 
+// `policies_file` and `catalog_file` name the files in error messages (the paths when loaded
+// from a workspace, as schema.yaml errors do).
 Result<std::shared_ptr<const Decisioning>> Build(std::string_view policies_yaml,
                                                  std::string_view catalog_yaml,
                                                  std::shared_ptr<const Schema> schema,
-                                                 std::optional<Policies> policies) {
+                                                 std::optional<Policies> policies,
+                                                 const std::string& policies_file = kPoliciesFile,
+                                                 const std::string& catalog_file = kCatalogFile) {
   if (schema == nullptr) return InvalidArgument("decisioning needs a schema");
   auto d = std::make_shared<Decisioning>();
   d->schema = schema;
   if (policies) {
     d->policies = std::move(*policies);
   } else {
-    KAIROS_ASSIGN_OR_RETURN(d->policies, Policies::Parse(policies_yaml, kPoliciesFile, *schema));
+    KAIROS_ASSIGN_OR_RETURN(d->policies, Policies::Parse(policies_yaml, policies_file, *schema));
   }
   try {
-    KAIROS_RETURN_IF_ERROR(CatalogParser(catalog_yaml, kCatalogFile, d->policies, schema)
+    KAIROS_RETURN_IF_ERROR(CatalogParser(catalog_yaml, catalog_file, d->policies, schema)
                                .Parse(&d->catalog, &d->features));
   } catch (const YAML::Exception& e) {
     // yaml-cpp throws on some malformed trees while iterating; keep exceptions inside.
-    return YamlError(kCatalogFile, e.mark, e.msg);
+    return YamlError(catalog_file, e.mark, e.msg);
   }
   std::string both(policies_yaml);
   both += '\0';
@@ -920,7 +924,8 @@ Result<std::shared_ptr<const Decisioning>> Decisioning::Load(const std::string& 
   if (fs::exists(catalog_path, ec)) {
     KAIROS_ASSIGN_OR_RETURN(catalog_text, ReadFile(catalog_path));
   }
-  return Build(policies_text, catalog_text, std::move(schema), std::move(fallback));
+  return Build(policies_text, catalog_text, std::move(schema), std::move(fallback), policies_path,
+               catalog_path);
 }
 
 }  // namespace kairos

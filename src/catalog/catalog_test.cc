@@ -67,6 +67,14 @@ bool Contains(const std::string& s, std::string_view part) {
 
 // ---- shipped files ---------------------------------------------------------------------------
 
+// An action with a fixed value must pass the value check and the priority threshold at its
+// prior (context weight 1), or it could never be chosen.
+void ExpectCanBeChosen(const Action& a, const ArbitrationConfig& arb) {
+  if (a.value_expr != nullptr || a.type == ActionType::kMandatory) return;
+  EXPECT_GE(a.propensity * a.value, a.cost) << a.id;
+  EXPECT_GT(a.propensity * a.value * a.lever, arb.min_priority) << a.id;
+}
+
 TEST(ShippedFiles, DefaultLoads) {
   auto d = Decisioning::Parse(DefaultPoliciesYaml(), DefaultCatalogYaml(), DefaultSchema());
   ASSERT_TRUE(d.ok()) << d.status().message();
@@ -74,6 +82,7 @@ TEST(ShippedFiles, DefaultLoads) {
   EXPECT_EQ(dec.policies.channels.size(), 8u);
   EXPECT_EQ(dec.catalog.actions.size(), 4u);
   EXPECT_GE(dec.catalog.issues.size(), 3u);
+  for (const Action& a : dec.catalog.actions) ExpectCanBeChosen(a, dec.policies.arbitration);
   EXPECT_EQ(dec.policies.ChannelNames(),
             "sms, email, push, app, web, call_center, retail, invoice");
   EXPECT_EQ(dec.policies.consent_attribute, DefaultSchema()->AttributeIndex("consents"));
@@ -100,10 +109,7 @@ TEST(ShippedFiles, DemoLoadsWithSixtyActionsOverFourIssues) {
       channels_used.insert((*d)->policies.channels[t.channel].name);
       EXPECT_FALSE(t.content.empty()) << t.id;
     }
-    // A fixed value must be able to cover the cost, or the action could never be chosen.
-    if (a.value_expr == nullptr) {
-      EXPECT_GE(a.propensity * a.value, a.cost) << a.id;
-    }
+    ExpectCanBeChosen(a, (*d)->policies.arbitration);
     EXPECT_GT(a.propensity, 0) << a.id;
     EXPECT_LE(a.propensity, 0.6) << a.id;
   }
@@ -746,12 +752,13 @@ TEST_F(LoadTest, InvalidFileIsAnError) {
   auto d = Decisioning::Load(dir_.string(), DefaultSchema());
   ASSERT_FALSE(d.ok());
   EXPECT_EQ(d.status().code(), ErrorCode::kInvalidArgument);
-  EXPECT_EQ(d.status().message().rfind("policies.yaml:1:", 0), 0u) << d.status().message();
+  // Loaded from a workspace, errors name the file by its path (as schema.yaml errors do).
+  EXPECT_EQ(d.status().message().rfind((dir_ / "policies.yaml").string() + ":1:", 0), 0u) << d.status().message();
   Write("policies.yaml", DefaultPoliciesYaml());
   Write("catalog.yaml", "issues: [\n");
   d = Decisioning::Load(dir_.string(), DefaultSchema());
   ASSERT_FALSE(d.ok());
-  EXPECT_EQ(d.status().message().rfind("catalog.yaml:", 0), 0u) << d.status().message();
+  EXPECT_EQ(d.status().message().rfind((dir_ / "catalog.yaml").string() + ":", 0), 0u) << d.status().message();
 }
 
 }  // namespace

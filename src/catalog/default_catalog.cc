@@ -88,7 +88,7 @@ issues:
             name: "Top up 15 EUR, get 1 GB"
             type: offer
             value: 3.0
-            cost: 0.5             # what the bonus gigabyte costs us
+            cost: 0.1             # what the bonus gigabyte costs us
             propensity: 0.06
             eligibility: "profile.plan_type == 'prepaid'"
             applicability: "profile.credit_eur < 3"

@@ -95,7 +95,8 @@ class Server:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
-        os.unlink(self.log.name)
+        if os.path.exists(self.log.name):
+            os.unlink(self.log.name)
 
 
 def usage_event(event_id, sub, mb, ts="2026-01-01T10:00:00Z"):

@@ -1,0 +1,127 @@
+"""Decisioning over real HTTP on the demo workspace: POST /v1/decide (with explanation, dry
+runs, bad input), POST /v1/responses (counted once), GET /v1/actions, GET /v1/decisions/{id}
+and its replay, POST /v1/admin/reload (a broken catalog keeps the running one), decisions and
+impressions surviving kill -9, `kairos check` naming catalog errors by file:line:column, and
+`kairos decide` on the command line."""
+import json
+import os
+import sys
+
+from kairos_proc import Checks, Server, run
+import shutil
+import tempfile
+
+kairos = sys.argv[1]
+c = Checks()
+root = tempfile.mkdtemp(prefix="kairos-decide-")
+ws = os.path.join(root, "demo")
+run([kairos, "init", ws, "--demo"], check=True)
+p = run([kairos, "check", "--workspace", ws])
+c.eq(p.returncode, 0, "the demo workspace checks: " + p.stdout + p.stderr)
+
+now = run(["date", "-u", "+%Y-%m-%dT%H:%M:%SZ"]).stdout.strip()
+day = now[:10]
+events = [
+    {"event_id": "m1", "subscriber_id": "p1", "type": "subscriber", "ts": f"{day}T00:00:00Z", "plan_type": "prepaid",
+     "plan_id": "PRE_S", "data_allowance_mb": 5000, "timezone": "UTC", "consents": {"sms": True, "email": True, "push": True}},
+    {"event_id": "m2", "subscriber_id": "p2", "type": "subscriber", "ts": f"{day}T00:00:00Z", "plan_type": "postpaid",
+     "plan_id": "POST_M", "data_allowance_mb": 20000, "consents": {"sms": False}},
+]
+server = Server(kairos, ws)
+try:
+    server.wait_ready()
+    status, body = server.post_ndjson([json.dumps(e) for e in events])
+    c.eq(status, 200, "events accepted: " + body)
+
+    status, body = server.get("/v1/actions")
+    actions = json.loads(body)["actions"] if status == 200 else []
+    c.check(len(actions) >= 60, f"the demo catalog has >= 60 actions ({len(actions)})")
+
+    def decide(req):
+        status, body = server.request("POST", "/v1/decide", json.dumps(req))
+        return status, json.loads(body)
+
+    status, d = decide({"subscriber_id": "p1", "channel": "app", "explain": True, "limit": 3})
+    c.eq(status, 200, f"decide: {d}")
+    c.check(d.get("decision_id", "").startswith("d"), "a decision id")
+    c.check(len(d.get("actions", [])) <= 3, "at most the limit")
+    c.check(d.get("no_action_reason") is None or not d["actions"], "a reason only without actions")
+    cands = d.get("explanation", {}).get("candidates", [])
+    c.eq(len(cands), len(actions), "an explanation names every candidate")
+    c.check(all("stage" in x for x in cands), "each with its stage")
+    first = d
+
+    status, d = decide({"subscriber_id": "p1", "channel": "app", "dry_run": True})
+    c.check(status == 200 and d.get("dry_run") is True and d.get("decision_id") == "", f"dry run: {d}")
+
+    for req, code, field in [
+        ({"subscriber_id": "p1", "channel": "fax"}, 400, "/channel"),
+        ({"subscriber_id": "nobody", "channel": "app"}, 404, None),
+        ({"channel": "app"}, 400, "/subscriber_id"),
+        ({"subscriber_id": "p1", "channel": "app", "context": {"nope": 1}}, 400, "/context/nope"),
+    ]:
+        status, d = decide(req)
+        c.eq(status, code, f"{req}: {d}")
+        if field:
+            c.eq(d["error"].get("field"), field, f"{req} field")
+    status, body = server.request("POST", "/v1/decide", "{not json")
+    c.eq(status, 400, "malformed JSON: " + body)
+    status, body = server.request("POST", "/v1/decide", "x" * 100, "text/plain")
+    c.eq(status, 415, "wrong media type")
+    status, body = server.get("/v1/decide")
+    c.eq(status, 405, "GET on a POST route")
+
+    if first["actions"]:
+        a = first["actions"][0]["action_id"]
+        resp = {"decision_id": first["decision_id"], "action_id": a, "outcome": "accepted"}
+        status, body = server.request("POST", "/v1/responses", json.dumps(resp))
+        c.eq(status, 201, "response recorded: " + body)
+        status, body = server.request("POST", "/v1/responses", json.dumps(resp))
+        c.check(status == 200 and json.loads(body)["duplicate"], "the same response again counts once: " + body)
+        status, body = server.request("POST", "/v1/responses",
+                                      json.dumps({**resp, "action_id": "NOT_SHOWN"}))
+        c.eq(status, 400, "a response for an action not shown: " + body)
+    status, body = server.request("POST", "/v1/responses",
+                                  json.dumps({"decision_id": "d000000000000-00000000", "action_id": "X", "outcome": "accepted"}))
+    c.eq(status, 404, "a response for an unknown decision")
+
+    status, body = server.get("/v1/decisions/" + first["decision_id"])
+    rec = json.loads(body) if status == 200 else {}
+    c.check(status == 200 and rec.get("subscriber_id") == "p1" and "profile" in rec, "the decision log record")
+    status, body = server.get("/v1/decisions/" + first["decision_id"] + "/replay")
+    c.check(status == 200 and json.loads(body)["identical"], "the logged decision replays identically: " + body[:300])
+
+    # A broken catalog: reload refuses it with file:line:column and the running one stays.
+    catalog = os.path.join(ws, "catalog.yaml")
+    good = open(catalog).read()
+    open(catalog, "w").write(good + "\nbogus: 1\n")
+    status, body = server.request("POST", "/v1/admin/reload", "")
+    c.check(status == 400 and "catalog.yaml:" in body, "reload refuses a broken catalog: " + body)
+    status, d = decide({"subscriber_id": "p1", "channel": "web", "dry_run": True})
+    c.eq(status, 200, "still deciding after a failed reload")
+    p = run([kairos, "check", "--workspace", ws])
+    c.check(p.returncode == 1 and p.stdout.startswith(catalog + ":"), "check names the catalog error: " + p.stdout)
+    open(catalog, "w").write(good)
+    status, body = server.request("POST", "/v1/admin/reload", "")
+    c.check(status == 200 and json.loads(body)["reloaded"], "reload of a good catalog: " + body)
+
+    status, body = server.get("/metrics")
+    c.check("kairos_decisions_total" in body and "kairos_catalog_reload_failures_total 1" in body, "decision metrics")
+
+    # kill -9: the decision log and the impressions are durable.
+    server.kill9()
+    server = Server(kairos, ws)
+    server.wait_ready()
+    status, body = server.get("/v1/decisions/" + first["decision_id"])
+    c.eq(status, 200, "the decision log survives kill -9")
+    server.stop()
+
+    # The command line decides on the same store (the server is stopped).
+    p = run([kairos, "decide", "--workspace", ws, "--subscriber", "p1", "--channel", "app", "--json", "--dry-run"])
+    c.check(p.returncode == 0 and "actions" in json.loads(p.stdout), "kairos decide --json: " + p.stdout + p.stderr)
+    p = run([kairos, "decide", "--workspace", ws, "--subscriber", "p1", "--channel", "fax"])
+    c.check(p.returncode == 1 and "channels:" in p.stderr, "kairos decide names the channels: " + p.stderr)
+finally:
+    server.stop()
+    shutil.rmtree(root, ignore_errors=True)
+c.finish()
