@@ -85,12 +85,15 @@ struct Batch final : ParsedBatch {
   std::vector<Rejection> rejected;
 };
 
-// A caller's batch, waiting for the writer.
+// A caller's batch, waiting for the writer. Each caller waits on its own condition variable, so
+// a commit wakes exactly the callers of its group, not every waiting thread (with many
+// concurrent decisions a shared one woke them all on every commit).
 struct Request {
-  std::vector<Item>* items;
-  IngestResult* result;
+  std::vector<Item>* items = nullptr;
+  IngestResult* result = nullptr;
   Status status;
-  bool done = false;
+  bool done = false;  // guarded by Partition::mu_
+  std::condition_variable cv;
 };
 
 // One partition of the store: its own LMDB environment, WAL and writer thread. Subscribers
@@ -186,7 +189,7 @@ class Partition {
   // Waits until the writer has committed (or failed) a queued batch.
   void Wait(Request* req) {
     std::unique_lock<std::mutex> lock(mu_);
-    done_cv_.wait(lock, [&] { return req->done; });
+    req->cv.wait(lock, [&] { return req->done; });
   }
 
  private:
@@ -217,13 +220,14 @@ class Partition {
           s = CommitGroup(group);
         }
         {
+          // Notified under the lock: a caller cannot return (and free its Request) before.
           std::lock_guard<std::mutex> lock(mu_);
           for (Request* r : group) {
             r->status = s;
             r->done = true;
+            r->cv.notify_one();
           }
         }
-        done_cv_.notify_all();
         group.clear();
       }
       if (std::chrono::steady_clock::now() - last_checkpoint_ >=
@@ -440,7 +444,7 @@ class Partition {
   std::unique_ptr<Wal> wal_;
 
   std::mutex mu_;  // guards queue_, stopping_, Request::done
-  std::condition_variable work_cv_, done_cv_;
+  std::condition_variable work_cv_;
   std::deque<Request*> queue_;
   bool stopping_ = false;
   std::thread writer_;
@@ -741,7 +745,8 @@ class EngineImpl final : public Engine {
     std::vector<bool> queued(n, false);
     for (size_t i = 0; i < n; ++i) {
       if (parts[i].empty()) continue;
-      requests[i] = Request{&parts[i], &results[i], Status(), false};
+      requests[i].items = &parts[i];
+      requests[i].result = &results[i];
       queued[i] = partitions_[i]->Enqueue(&requests[i]);
       if (!queued[i]) requests[i].status = Status(ErrorCode::kUnavailable, "shutting down");
     }
