@@ -41,7 +41,7 @@ int Fail(const std::string& message) {
 }
 
 Status WriteNewFile(const std::string& path, std::string_view text) {
-  if (std::filesystem::exists(path)) return Status(ErrorCode::kAlreadyExists, path + " exists; not overwritten");
+  if (std::filesystem::exists(path)) return Status(ErrorCode::kAlreadyExists, path + " already exists; not overwritten");
   std::ofstream out(path);
   out << text;
   out.close();
@@ -52,7 +52,7 @@ Status WriteNewFile(const std::string& path, std::string_view text) {
 int RunInit(const InitArgs& args) {
   for (const char* f : {"policies.yaml", "catalog.yaml"}) {
     if (std::filesystem::exists(std::filesystem::path(args.dir) / f)) {
-      return Fail((std::filesystem::path(args.dir) / f).string() + " exists; not overwritten");
+      return Fail((std::filesystem::path(args.dir) / f).string() + " already exists; not overwritten");
     }
   }
   Status s = Workspace::Init(args.dir);
