@@ -4,6 +4,7 @@
 //   now: 2026-03-11T12:00:00Z
 //   policies: |   (policies.yaml text; optional)
 //   catalog: |    (catalog.yaml text)
+//   demo: true    (instead: the demo operator's policies and catalog, as `kairos init --demo`)
 //   events: |     (NDJSON ingested first)
 //   steps:
 //     - decide: {subscriber_id: s1, channel: sms, explain: true}   # the request body
@@ -104,10 +105,13 @@ TEST_P(DecisionScenario, DecidesAsExpected) {
                        ("kairos-decisions-" + std::to_string(::getpid()) + "-" + fs::path(GetParam()).stem().string());
   fs::remove_all(dir);
   ASSERT_TRUE(Workspace::Init(dir.string()).ok());
+  const bool demo = spec["demo"] && spec["demo"].as<bool>();
   for (const char* file : {"policies", "catalog"}) {
-    std::ofstream(dir / (std::string(file) + ".yaml"))
-        << (spec[file] ? spec[file].as<std::string>()
-                       : std::string(std::string_view(file) == "policies" ? DefaultPoliciesYaml() : DefaultCatalogYaml()));
+    const bool policies = std::string_view(file) == "policies";
+    std::string text = policies ? std::string(demo ? DemoPoliciesYaml() : DefaultPoliciesYaml())
+                                : std::string(demo ? DemoCatalogYaml() : DefaultCatalogYaml());
+    if (spec[file]) text = spec[file].as<std::string>();
+    std::ofstream(dir / (std::string(file) + ".yaml")) << text;
   }
   auto ws = Workspace::Load(dir.string());
   ASSERT_TRUE(ws.ok()) << ws.status().ToString();
