@@ -71,16 +71,16 @@ ContactState EvaluateContactState(const Policies& policies, int channel, const P
 }
 
 bool PassRequestPolicies(const ContactState& state, const Policies& policies, int channel,
-                         CandidateTrace* trace) {
+                         bool explain, CandidateTrace* trace) {
   const ChannelDef& ch = policies.channels[channel];
   if (!state.consent) {
     trace->stage = Stage::kConsent;
-    trace->reason = "no consent for channel " + ch.name + " (consent flag \"" + ch.consent + "\")";
+    if (explain) trace->reason = "no consent for channel " + ch.name + " (consent flag \"" + ch.consent + "\")";
     return false;
   }
   if (state.quiet) {
     trace->stage = Stage::kQuietHours;
-    trace->reason = "quiet hours " + WallClock(policies.quiet_hours.from_minute) + "-" +
+    if (explain) trace->reason = "quiet hours " + WallClock(policies.quiet_hours.from_minute) + "-" +
                     WallClock(policies.quiet_hours.to_minute) + " in " + state.zone + " (local time " +
                     WallClock(state.local_minute) + ")";
     return false;
@@ -90,12 +90,12 @@ bool PassRequestPolicies(const ContactState& state, const Policies& policies, in
 
 bool PassActionPolicies(const ContactState& state, const Policies& policies, const Action& a,
                         uint32_t group_key, const Profile& profile, TimestampMs now,
-                        CandidateTrace* trace) {
+                        bool explain, CandidateTrace* trace) {
   if (a.max_times > 0) {
     const uint32_t shown = LifetimeImpressions(profile, a.key);
     if (shown >= static_cast<uint32_t>(a.max_times)) {
       trace->stage = Stage::kMaxTimes;
-      trace->reason = "shown " + std::to_string(shown) + " times; max_times is " + std::to_string(a.max_times);
+      if (explain) trace->reason = "shown " + std::to_string(shown) + " times; max_times is " + std::to_string(a.max_times);
       return false;
     }
   }
@@ -104,7 +104,7 @@ bool PassActionPolicies(const ContactState& state, const Policies& policies, con
     const TimestampMs last = LastImpression(profile, self);
     if (last >= 0 && now - last < a.cooldown_ms) {
       trace->stage = Stage::kCooldown;
-      trace->reason = "last shown " + FormatRfc3339(last) + "; cooldown " + Duration(a.cooldown_ms);
+      if (explain) trace->reason = "last shown " + FormatRfc3339(last) + "; cooldown " + Duration(a.cooldown_ms);
       return false;
     }
   }
@@ -114,7 +114,7 @@ bool PassActionPolicies(const ContactState& state, const Policies& policies, con
     const UnansweredRun run = UnansweredImpressions(profile, t, now - rule.window_ms);
     if (run.impressions >= rule.after && now - run.last < rule.for_ms) {
       trace->stage = Stage::kSuppression;
-      trace->reason = std::string(rule.scope == TargetScope::kGroup ? "group: " : "") +
+      if (explain) trace->reason = std::string(rule.scope == TargetScope::kGroup ? "group: " : "") +
                       std::to_string(run.impressions) + " impressions without a response within " +
                       Duration(rule.window_ms) + "; suppressed for " + Duration(rule.for_ms) +
                       " after the last (policies.yaml:" + std::to_string(rule.line) + ")";
@@ -123,6 +123,7 @@ bool PassActionPolicies(const ContactState& state, const Policies& policies, con
   }
   if (state.cap_room <= 0) {
     trace->stage = Stage::kCap;
+    if (!explain) return false;
     const CapRule& cap = *state.cap;
     trace->reason = "contact cap reached: " + std::to_string(state.cap_used) + " of " +
                     std::to_string(cap.max) + " impressions on " +

@@ -27,14 +27,15 @@ ContactState EvaluateContactState(const Policies& policies, int channel, const P
                                   TimestampMs now, TimeZoneCache& zones);
 
 // Request-level policies for one candidate (consent, quiet hours; mandatory actions too).
-// Returns false and fills `trace` when the candidate is removed.
+// Returns false and sets trace->stage when the candidate is removed (and a reason when
+// `explain`).
 bool PassRequestPolicies(const ContactState& state, const Policies& policies, int channel,
-                         CandidateTrace* trace);
+                         bool explain, CandidateTrace* trace);
 
 // Per-action policies: max_times, cooldown, suppression (of the action, or of its group with
 // key `group_key`), caps. Mandatory actions skip these.
 bool PassActionPolicies(const ContactState& state, const Policies& policies, const Action& action,
                         uint32_t group_key, const Profile& profile, TimestampMs now,
-                        CandidateTrace* trace);
+                        bool explain, CandidateTrace* trace);
 
 }  // namespace kairos

@@ -18,7 +18,8 @@ Status Bad(std::string message, std::string field) {
 
 Result<rapidjson::Document> ParseObject(std::string_view json) {
   rapidjson::Document doc;
-  doc.Parse<rapidjson::kParseStopWhenDoneFlag>(json.data(), json.size());
+  // Validated UTF-8 in, so every string echoed into answers and the log is valid as it is.
+  doc.Parse<rapidjson::kParseValidateEncodingFlag>(json.data(), json.size());
   if (doc.HasParseError()) {
     return InvalidArgument("malformed JSON at byte " + std::to_string(doc.GetErrorOffset()) + ": " +
                            rapidjson::GetParseError_En(doc.GetParseError()));

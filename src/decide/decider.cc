@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <optional>
 
 #include "common/time_format.h"
 #include "decide/contact_policy.h"
@@ -80,9 +81,10 @@ Decision Decide(const Decisioning& d, const Profile& profile, const DecideReques
   dec.catalog_version = d.version;
 
   FeatureCache features(d, profile, now, ch.name, req.context);
-  TimeZoneCache fallback_zones;
-  const ContactState contact = EvaluateContactState(
-      policies, channel, profile, now, env.zones ? *env.zones : fallback_zones);
+  std::optional<TimeZoneCache> own_zones;  // only when the caller brings none (tests, tools)
+  if (!env.zones) own_zones.emplace();
+  const ContactState contact =
+      EvaluateContactState(policies, channel, profile, now, env.zones ? *env.zones : *own_zones);
   dec.contact.consent = contact.consent;
   dec.contact.quiet_hours = contact.quiet;
   dec.contact.zone = contact.zone;
@@ -116,23 +118,22 @@ Decision Decide(const Decisioning& d, const Profile& profile, const DecideReques
       drop(std::move(t));
       continue;
     }
-    const double value = ActionValue(a, features);
-    features.SetCandidate(value, a.cost, a.propensity);
+    features.SetCandidate(&a);
     if (!PassRules(a.eligibility, Stage::kEligibility, features, explain, &t) ||
         !PassRules(a.applicability, Stage::kApplicability, features, explain, &t) ||
         !PassRules(a.suitability, Stage::kSuitability, features, explain, &t) ||
-        !PassRequestPolicies(contact, policies, channel, &t)) {
+        !PassRequestPolicies(contact, policies, channel, explain, &t)) {
       drop(std::move(t));
       continue;
     }
     if (a.type == ActionType::kMandatory) {
       t.stage = Stage::kChosen;
-      t.propensity = a.propensity, t.value = value, t.cost = a.cost, t.levers = a.lever;
+      t.propensity = a.propensity, t.value = features.CandidateValue(), t.cost = a.cost, t.levers = a.lever;
       mandatory.push_back(std::move(t));
       continue;
     }
-    if (!PassActionPolicies(contact, policies, a, catalog.groups[a.group].key, profile, now, &t) ||
-        !ScoreCandidate(policies.arbitration, a, value, features, explain, &t)) {
+    if (!PassActionPolicies(contact, policies, a, catalog.groups[a.group].key, profile, now, explain, &t) ||
+        !ScoreCandidate(policies.arbitration, a, features, explain, &t)) {
       drop(std::move(t));
       continue;
     }
@@ -156,7 +157,7 @@ Decision Decide(const Decisioning& d, const Profile& profile, const DecideReques
   for (CandidateTrace& t : mandatory) {
     if (static_cast<int>(dec.actions.size()) >= limit) {
       t.stage = Stage::kLimit;
-      t.reason = "mandatory, but the decision's limit is reached";
+      if (explain) t.reason = "mandatory, but the decision's limit is reached";
     } else {
       choose(t, true);
     }
@@ -171,15 +172,17 @@ Decision Decide(const Decisioning& d, const Profile& profile, const DecideReques
     const Action& a = catalog.actions[t.action];
     if (per_group[a.group] >= policies.arbitration.per_group) {
       t.stage = Stage::kGroup;
-      t.reason = "group " + catalog.groups[a.group].name + " already has " +
-                 std::to_string(per_group[a.group]) + " higher-priority action(s) in this decision";
+      if (explain) {
+        t.reason = "group " + catalog.groups[a.group].name + " already has " +
+                   std::to_string(per_group[a.group]) + " higher-priority action(s) in this decision";
+      }
     } else if (taken >= room) {
       t.stage = Stage::kLimit;
-      t.reason = "ranked below the " + std::to_string(std::max(room, 0)) + " action(s) this decision may show";
+      if (explain) t.reason = "ranked below the " + std::to_string(std::max(room, 0)) + " action(s) this decision may show";
     } else if (env.ledger && VolumeLedger::HasLimits(a, channel) &&
                !env.ledger->TryReserve(a, channel, ch.name, day, env.reserve)) {
       t.stage = Stage::kVolume;
-      t.reason = "daily volume or budget of the action is used up on " + ch.name;
+      if (explain) t.reason = "daily volume or budget of the action is used up on " + ch.name;
     } else {
       ++per_group[a.group];
       ++taken;
@@ -205,7 +208,7 @@ Decision Decide(const Decisioning& d, const Profile& profile, const DecideReques
       if (t.stage == Stage::kChosen) {
         t.stage = Stage::kControlGroup;
         t.probability = 0;
-        t.reason = "the subscriber is in the control group: no targeted action";
+        if (explain) t.reason = "the subscriber is in the control group: no targeted action";
       }
     }
     dec.actions = std::move(shown);

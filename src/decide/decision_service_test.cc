@@ -174,6 +174,8 @@ TEST_F(DecisionServiceTest, BadRequestsAreRefusedAndChangeNothing) {
       {"", ErrorCode::kInvalidArgument, ""},
       {"{", ErrorCode::kInvalidArgument, ""},
       {"[]", ErrorCode::kInvalidArgument, ""},
+      {R"({"subscriber_id":"s1","channel":"app"} trailing)", ErrorCode::kInvalidArgument, ""},
+      {"{\"subscriber_id\":\"s\xff\",\"channel\":\"app\"}", ErrorCode::kInvalidArgument, ""},
       {R"({"channel":"app"})", ErrorCode::kInvalidArgument, "/subscriber_id"},
       {R"({"subscriber_id":"s1"})", ErrorCode::kInvalidArgument, "/channel"},
       {R"({"subscriber_id":"s1","channel":"fax"})", ErrorCode::kInvalidArgument, "/channel"},

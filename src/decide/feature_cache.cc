@@ -35,9 +35,13 @@ FeatureCache::FeatureCache(const Decisioning& decisioning, const Profile& profil
 expr::Value FeatureCache::Read(int slot) {
   const Feature& f = features_[static_cast<size_t>(slot)];
   switch (f.kind) {
-    case FeatureKind::kActionValue: return Num(value_);
-    case FeatureKind::kActionCost: return Num(cost_);
-    case FeatureKind::kActionPropensity: return Num(propensity_);
+    case FeatureKind::kActionValue:
+      if (!candidate_ || computing_value_) return expr::Value::Null(expr::Type::kNumber);
+      return Num(CandidateValue());
+    case FeatureKind::kActionCost:
+      return candidate_ ? Num(candidate_->cost) : expr::Value::Null(expr::Type::kNumber);
+    case FeatureKind::kActionPropensity:
+      return candidate_ ? Num(candidate_->propensity) : expr::Value::Null(expr::Type::kNumber);
     default: break;
   }
   if (!known_[static_cast<size_t>(slot)]) {
@@ -45,6 +49,19 @@ expr::Value FeatureCache::Read(int slot) {
     known_[static_cast<size_t>(slot)] = 1;
   }
   return memo_[static_cast<size_t>(slot)];
+}
+
+double FeatureCache::CandidateValue() {
+  if (value_known_) return value_;
+  value_ = candidate_->value;
+  if (candidate_->value_expr) {
+    computing_value_ = true;
+    const expr::Value v = candidate_->value_expr->Evaluate(*this);
+    computing_value_ = false;
+    value_ = v.is_null || !std::isfinite(v.num) ? 0.0 : v.num;
+  }
+  value_known_ = true;
+  return value_;
 }
 
 const ForecastResult& FeatureCache::Forecast(int index) {

@@ -3,8 +3,9 @@
 //
 // Created per request (Vespa's executor to the FeatureSpace's blueprint). `now` is fixed once.
 // Each feature is computed on first read and memoized, except the per-candidate ones
-// (action.value, action.cost, action.propensity), which come from SetCandidate. Forecasts are
-// computed once per forecast, whatever figure is read first.
+// (action.value, action.cost, action.propensity) of the candidate set by SetCandidate; its value
+// (possibly an expression) is computed on first need. Forecasts are computed once per forecast,
+// whatever figure is read first.
 #pragma once
 
 #include <optional>
@@ -25,10 +26,13 @@ class FeatureCache final : public expr::SymbolReader {
   FeatureCache(const Decisioning& decisioning, const Profile& profile, TimestampMs now,
                std::string_view channel, const std::vector<ContextValue>& context);
 
-  // The figures of the candidate whose rules are evaluated next.
-  void SetCandidate(double value, double cost, double propensity) {
-    value_ = value, cost_ = cost, propensity_ = propensity;
+  // The candidate whose rules are evaluated next.
+  void SetCandidate(const Action* action) {
+    candidate_ = action;
+    value_known_ = false;
   }
+  // The candidate's value: its value expression (null → 0) or its fixed value, computed once.
+  double CandidateValue();
 
   expr::Value Read(int slot) override;
 
@@ -49,7 +53,10 @@ class FeatureCache final : public expr::SymbolReader {
   std::vector<expr::Value> memo_;
   std::vector<uint8_t> known_;
   std::vector<std::optional<ForecastResult>> forecasts_;
-  double value_ = 0, cost_ = 0, propensity_ = 0;
+  const Action* candidate_ = nullptr;
+  double value_ = 0;
+  bool value_known_ = false;
+  bool computing_value_ = false;  // a value expression reading action.value reads null
 };
 
 }  // namespace kairos

@@ -16,9 +16,9 @@ bool PassRules(const std::vector<Rule>& rules, Stage stage, FeatureCache& featur
   for (const Rule& rule : rules) {
     if (rule.expr->Test(features)) continue;
     trace->stage = stage;
-    trace->rule = rule.expr->source();
-    trace->origin = rule.origin;
     if (explain) {
+      trace->rule = rule.expr->source();
+      trace->origin = rule.origin;
       const expr::Value result = rule.expr->Evaluate(features);
       trace->reason = result.is_null ? std::string(StageName(stage)) + " rule is null (a value it needs is missing)"
                                      : std::string(StageName(stage)) + " rule is false";

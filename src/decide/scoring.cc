@@ -15,14 +15,9 @@ std::string Fmt(double v) {
 }
 }  // namespace
 
-double ActionValue(const Action& action, FeatureCache& features) {
-  if (!action.value_expr) return action.value;
-  const expr::Value v = action.value_expr->Evaluate(features);
-  return v.is_null || !std::isfinite(v.num) ? 0.0 : v.num;
-}
-
-bool ScoreCandidate(const ArbitrationConfig& config, const Action& a, double value,
-                    FeatureCache& features, bool explain, CandidateTrace* t) {
+bool ScoreCandidate(const ArbitrationConfig& config, const Action& a, FeatureCache& features,
+                    bool explain, CandidateTrace* t) {
+  const double value = features.CandidateValue();
   t->scored = true;
   t->propensity = a.propensity;
   t->value = value;
@@ -35,8 +30,10 @@ bool ScoreCandidate(const ArbitrationConfig& config, const Action& a, double val
   }
   if (config.value_must_cover_cost && t->propensity * value < a.cost) {
     t->stage = Stage::kValue;
-    t->reason = "expected value P·V = " + Fmt(t->propensity * value) + " does not cover the cost " + Fmt(a.cost);
-    if (explain && a.value_expr) SeenValues(*a.value_expr, features, &t->seen);
+    if (explain) {
+      t->reason = "expected value P·V = " + Fmt(t->propensity * value) + " does not cover the cost " + Fmt(a.cost);
+      if (a.value_expr) SeenValues(*a.value_expr, features, &t->seen);
+    }
     return false;
   }
   t->priority = std::pow(t->propensity, config.weight_propensity) *
@@ -45,8 +42,10 @@ bool ScoreCandidate(const ArbitrationConfig& config, const Action& a, double val
                 std::pow(t->levers, config.weight_levers);
   if (!(t->priority > config.min_priority)) {
     t->stage = Stage::kThreshold;
-    t->reason = "priority " + Fmt(t->priority) + " is not above min_priority " + Fmt(config.min_priority);
-    if (explain && a.value_expr) SeenValues(*a.value_expr, features, &t->seen);
+    if (explain) {
+      t->reason = "priority " + Fmt(t->priority) + " is not above min_priority " + Fmt(config.min_priority);
+      if (a.value_expr) SeenValues(*a.value_expr, features, &t->seen);
+    }
     return false;
   }
   return true;

@@ -8,13 +8,11 @@
 
 namespace kairos {
 
-// The candidate's value: its value expression (null → 0) or its fixed value.
-double ActionValue(const Action& action, FeatureCache& features);
-
 // Fills trace's P, C, V, L, priority and cost. False (stage kValue or kThreshold, with a
 // reason) when the candidate cannot win: P·V below its cost, or priority not above
 // min_priority.
-bool ScoreCandidate(const ArbitrationConfig& config, const Action& action, double value,
-                    FeatureCache& features, bool explain, CandidateTrace* trace);
+// `features` must have `action` as its candidate.
+bool ScoreCandidate(const ArbitrationConfig& config, const Action& action, FeatureCache& features,
+                    bool explain, CandidateTrace* trace);
 
 }  // namespace kairos

@@ -553,7 +553,7 @@ class EngineImpl final : public Engine {
   }
 
   Result<IngestResult> IngestJson(std::string_view json) override {
-    EventParser parser(ws_.schema);
+    EventParser& parser = ThreadParser();
     std::vector<Item> items(1);
     Status s = ParseOne(parser, json, clock_->Now() + ws_.config.ingest.max_future_ms, &items[0].event);
     if (!s.ok()) {
@@ -682,6 +682,15 @@ class EngineImpl final : public Engine {
     d.subscriber_id.assign(sub);
     d.record.assign(value.substr(value.size() - r.remaining()));
     return d;
+  }
+
+  // A parser per thread for single events (each decision and response is one): simdjson's
+  // buffers are allocated once, not per event. It holds the schema, so a parser made for
+  // another engine's schema is never mistaken for this one's.
+  EventParser& ThreadParser() {
+    thread_local std::unique_ptr<EventParser> parser;
+    if (!parser || &parser->schema() != ws_.schema.get()) parser = std::make_unique<EventParser>(ws_.schema);
+    return *parser;
   }
 
   // Per-thread scratch for profile reads (a decide reads one profile per request).
