@@ -161,7 +161,7 @@ void HttpMetrics::AppendText(PrometheusWriter* w) const {
     }
   }
   w->Family("kairos_http_request_duration_seconds", "histogram",
-            "Time from a request fully read to its response fully written, by route.");
+            "Time from a request fully read to its response ready to write, by route.");
   for (size_t i = 0; i < labels_.size(); ++i) {
     w->HistogramSamples("kairos_http_request_duration_seconds", "route", labels_[i],
                         routes_[i].latency);

@@ -282,6 +282,9 @@ class Session : public std::enable_shared_from_this<Session> {
     response_.keep_alive(keep_alive);
     response_.prepare_payload();
     status_ = res.status;
+    // Counted before the write: once a client has its answer, /metrics already shows it.
+    const auto elapsed = std::chrono::steady_clock::now() - started_;
+    shared_->metrics.Record(route_, status_, std::chrono::duration<double>(elapsed).count());
     stream_.expires_after(IdleTimeout());
     http::async_write(
         stream_, response_,
@@ -289,8 +292,6 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void OnWritten(beast::error_code ec) {
-    auto elapsed = std::chrono::steady_clock::now() - started_;
-    shared_->metrics.Record(route_, status_, std::chrono::duration<double>(elapsed).count());
     started_ = std::chrono::steady_clock::time_point();
     bool close = response_.need_eof();
     response_ = http::response<http::string_body>();  // release the body now, not at next use
