@@ -44,22 +44,27 @@ DecisionService::DecisionService(Engine* engine, const Clock* clock,
       salt_(static_cast<uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count())) {}
 
 Status DecisionService::Start() {
-  // Today's impressions of actions with daily limits, so a restart does not reset the day.
+  // Today's impressions of actions with daily limits, so a restart does not reset the day. Only
+  // the shown-actions list of each entry is read (no JSON); costs are the catalog's.
   const auto d = decisioning();
-  const TimestampMs now = clock_->Now();
-  const int64_t today = DayOf(now);
+  bool any_limits = false;
+  for (const Action& a : d->catalog.actions) {
+    for (size_t c = 0; c < d->policies.channels.size(); ++c) any_limits |= VolumeLedger::HasLimits(a, static_cast<int>(c));
+  }
+  if (!any_limits) return Status::Ok();
+  const int64_t today = DayOf(clock_->Now());
   return engine_->ForEachDecision(DecisionIdPrefix(today * kMsPerDay), [&](const StoredDecision& s) {
-    auto doc = ParseRecord(s);
-    if (!doc.ok()) return true;  // a damaged record cannot count; the rest still does
-    const std::string_view channel = StringMember(*doc, "channel");
-    auto actions = doc->FindMember("actions");
-    if (actions == doc->MemberEnd() || !actions->value.IsArray()) return true;
-    for (const auto& a : actions->value.GetArray()) {
-      if (!a.IsObject()) continue;
-      const std::string_view id = StringMember(a, "action_id");
-      auto cost = a.FindMember("cost");
-      ledger_.Restore(id, channel, cost != a.MemberEnd() && cost->value.IsNumber() ? cost->value.GetDouble() : 0,
-                      today);
+    std::string_view rest = s.actions;
+    while (!rest.empty()) {
+      const size_t comma = rest.find(',');
+      const std::string_view item = rest.substr(0, comma);
+      rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
+      const std::string_view id = item.substr(0, item.find(':'));
+      const int index = d->catalog.ActionIndex(id);
+      if (index < 0) continue;  // no longer in the catalog: no limit to count against
+      const Action& a = d->catalog.actions[index];
+      const int channel = d->policies.ChannelIndex(s.channel);
+      if (channel >= 0 && VolumeLedger::HasLimits(a, channel)) ledger_.Restore(a.id, s.channel, a.cost, today);
     }
     return true;
   });

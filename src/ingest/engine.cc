@@ -304,13 +304,18 @@ class Partition {
     return Status::Ok();
   }
 
-  // The decision log entry: subscriber id (length-prefixed) and the record.
+  // The decision log entry: subscriber id, channel and shown actions (each length-prefixed, so
+  // that counting impressions needs no JSON parsing), then the record.
   Status LogDecision(LmdbStore::WriteTxn& txn, const Event& e) {
     const BuiltinEvents& b = ws_.schema->builtin();
     const Value& record = e.fields[b.d_record];
+    const Value& actions = e.fields[b.d_actions];
     log_buffer_.clear();
-    PutVarint(&log_buffer_, e.subscriber_id.size());
-    log_buffer_.append(e.subscriber_id);
+    for (std::string_view part : {std::string_view(e.subscriber_id), std::string_view(e.fields[b.d_channel].s),
+                                  actions.is_null ? std::string_view() : std::string_view(actions.s)}) {
+      PutVarint(&log_buffer_, part.size());
+      log_buffer_.append(part);
+    }
     if (!record.is_null) log_buffer_.append(record.s);
     return txn.PutDecision(e.fields[b.d_decision_id].s, log_buffer_);
   }
@@ -674,12 +679,17 @@ class EngineImpl final : public Engine {
 
   static Result<StoredDecision> ToStoredDecision(std::string_view key, std::string_view value) {
     Reader r(value);
-    uint64_t n;
-    std::string_view sub;
-    if (!r.Varint(&n) || !r.Bytes(n, &sub)) return Corruption("decision log entry " + std::string(key) + " is damaged");
+    uint64_t n1, n2, n3;
+    std::string_view sub, channel, actions;
+    if (!r.Varint(&n1) || !r.Bytes(n1, &sub) || !r.Varint(&n2) || !r.Bytes(n2, &channel) ||
+        !r.Varint(&n3) || !r.Bytes(n3, &actions)) {
+      return Corruption("decision log entry " + std::string(key) + " is damaged");
+    }
     StoredDecision d;
     d.decision_id.assign(key);
     d.subscriber_id.assign(sub);
+    d.channel.assign(channel);
+    d.actions.assign(actions);
     d.record.assign(value.substr(value.size() - r.remaining()));
     return d;
   }

@@ -61,7 +61,9 @@ class ParsedBatch {
 struct StoredDecision {
   std::string decision_id;
   std::string subscriber_id;
-  std::string record;  // the decision record (JSON) as the decision pipeline wrote it
+  std::string channel;
+  std::string actions;  // the actions shown, "ACTION:GROUP:ISSUE,..." (the decision event's)
+  std::string record;   // the decision record (JSON) as the decision pipeline wrote it
 };
 
 // Decision ids begin with this prefix of their time ("d" and 11 hex digits of epoch ms), so that
