@@ -166,7 +166,7 @@ Status DecisionService::Record(const Decisioning& d, const Decision& dec, const 
   Key(w, "record");
   Str(w, record);
   w.EndObject();
-  auto r = engine_->IngestJson(std::string_view(sb.GetString(), sb.GetSize()));
+  auto r = engine_->RecordBuiltin(std::string_view(sb.GetString(), sb.GetSize()));
   if (!r.ok()) return r.status().WithContext("recording decision " + dec.decision_id);
   return Status::Ok();
 }
@@ -221,7 +221,7 @@ Result<ResponseOutcome> DecisionService::Respond(const ResponseRequest& req) {
     Str(w, channel);
   }
   w.EndObject();
-  KAIROS_ASSIGN_OR_RETURN(IngestResult r, engine_->IngestJson(std::string_view(sb.GetString(), sb.GetSize())));
+  KAIROS_ASSIGN_OR_RETURN(IngestResult r, engine_->RecordBuiltin(std::string_view(sb.GetString(), sb.GetSize())));
   ResponseOutcome out;
   out.recorded = r.accepted > 0;
   out.subscriber_id = stored.subscriber_id;

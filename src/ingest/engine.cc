@@ -557,10 +557,13 @@ class EngineImpl final : public Engine {
     return result;
   }
 
-  Result<IngestResult> IngestJson(std::string_view json) override {
+  Result<IngestResult> IngestJson(std::string_view json) override { return IngestOne(json, false); }
+  Result<IngestResult> RecordBuiltin(std::string_view json) override { return IngestOne(json, true); }
+
+  Result<IngestResult> IngestOne(std::string_view json, bool builtin) {
     EventParser& parser = ThreadParser();
     std::vector<Item> items(1);
-    Status s = ParseOne(parser, json, clock_->Now() + ws_.config.ingest.max_future_ms, &items[0].event);
+    Status s = ParseOne(parser, json, clock_->Now() + ws_.config.ingest.max_future_ms, &items[0].event, builtin);
     if (!s.ok()) {
       rejected_.fetch_add(1, std::memory_order_relaxed);
       return s;
@@ -665,8 +668,12 @@ class EngineImpl final : public Engine {
     return true;
   }
 
-  Status ParseOne(EventParser& parser, std::string_view text, TimestampMs limit, Event* e) {
+  Status ParseOne(EventParser& parser, std::string_view text, TimestampMs limit, Event* e,
+                  bool builtin = false) {
     KAIROS_RETURN_IF_ERROR(parser.Parse(text, e));
+    if (!builtin && e->type == ws_.schema->builtin().decision) {
+      return InvalidArgument("/type: decision events are written by Kairos itself (POST /v1/decide)", "/type");
+    }
     if (e->ts > limit) {
       return Status(ErrorCode::kOutOfRange,
                     "/ts: " + FormatRfc3339(e->ts) + " is more than " +

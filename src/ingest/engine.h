@@ -99,8 +99,13 @@ class Engine {
                               const std::function<void()>& enqueued) = 0;
 
   // Ingests a single JSON object. An invalid event is returned as an error (nothing applied);
-  // a duplicate is ok with duplicates == 1.
+  // a duplicate is ok with duplicates == 1. Built-in `decision` events are refused here and in
+  // IngestNdjson/Parse (only the decision pipeline writes them, through RecordDecision);
+  // `response` events are accepted (a channel system may report outcomes in bulk).
   virtual Result<IngestResult> IngestJson(std::string_view json) = 0;
+
+  // IngestJson for the decision pipeline's own built-in events (decision, response).
+  virtual Result<IngestResult> RecordBuiltin(std::string_view json) = 0;
 
   // The profile of one subscriber as JSON: attributes, events_applied, aggregates evaluated
   // at `now` and forecasts. kNotFound for an unknown subscriber.

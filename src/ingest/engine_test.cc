@@ -86,6 +86,50 @@ TEST_F(EngineTest, SingleJsonErrorsAreStatuses) {
   EXPECT_EQ(EventsApplied(*engine, "s"), 1);
 }
 
+TEST_F(EngineTest, DecisionEventsComeOnlyFromTheDecisionPipeline) {
+  auto engine = Open(dir_.string());
+  const std::string decision =
+      R"({"event_id":"d1","subscriber_id":"s","type":"decision","ts":"2026-01-01T00:00:00Z","decision_id":"d1","channel":"app","actions":"A:G:I","record":"{}"})";
+  auto forged = engine->IngestJson(decision);
+  ASSERT_FALSE(forged.ok());
+  EXPECT_EQ(forged.status().field(), "/type");
+  const IngestResult batch = engine->IngestNdjson(decision + "\n" + Usage("u", "s", 1) + "\n");
+  EXPECT_EQ(batch.accepted, 1);
+  ASSERT_EQ(batch.rejected.size(), 1u);
+  EXPECT_EQ(batch.rejected[0].field, "/type");
+  EXPECT_EQ(engine->FindDecision("d1").status().code(), ErrorCode::kNotFound);
+  // The pipeline's own path stores the impression and the log entry together.
+  auto own = engine->RecordBuiltin(decision);
+  ASSERT_TRUE(own.ok()) << own.status().ToString();
+  auto logged = engine->FindDecision("d1");
+  ASSERT_TRUE(logged.ok());
+  EXPECT_EQ(logged->subscriber_id, "s");
+  EXPECT_EQ(logged->channel, "app");
+  EXPECT_EQ(logged->actions, "A:G:I");
+  EXPECT_EQ(logged->record, "{}");
+  Profile p;
+  ASSERT_TRUE(engine->ReadProfile("s", &p).ok());
+  EXPECT_EQ(p.interactions.size(), 1u);
+}
+
+TEST_F(EngineTest, TheDecisionLogKeepsItsRetention) {
+  auto engine = Open(dir_.string());
+  const TimestampMs t0 = clock_.Now();
+  const std::string id = DecisionIdPrefix(t0) + "-00000001";
+  const std::string decision = R"({"event_id":")" + id + R"(","subscriber_id":"s","type":"decision","ts":)" +
+                               std::to_string(t0) + R"(,"decision_id":")" + id + R"(","channel":"app"})";
+  ASSERT_TRUE(engine->RecordBuiltin(decision).ok());
+  clock_.Set(t0 + 29LL * kMsPerDay);
+  ASSERT_TRUE(engine->Checkpoint().ok());
+  EXPECT_TRUE(engine->FindDecision(id).ok()) << "29 days old: kept (store.decision_log_retention is 30d)";
+  clock_.Set(t0 + 31LL * kMsPerDay);
+  ASSERT_TRUE(engine->Checkpoint().ok());
+  EXPECT_EQ(engine->FindDecision(id).status().code(), ErrorCode::kNotFound);
+  // Decision ids sort by time.
+  EXPECT_LT(DecisionIdPrefix(t0), DecisionIdPrefix(t0 + 1));
+  EXPECT_LT(DecisionIdPrefix(0xfffffffff), DecisionIdPrefix(0x1000000000));
+}
+
 TEST_F(EngineTest, ConcurrentWritersShareGroupCommits) {
   auto engine = Open(dir_.string());
   std::vector<std::thread> threads;
