@@ -14,7 +14,11 @@ namespace kairos {
 Status YamlError(std::string_view file, const YAML::Mark& mark, std::string_view message) {
   std::string out(file);
   if (mark.line >= 0) {
-    out += ":" + std::to_string(mark.line + 1) + ":" + std::to_string(mark.column + 1);
+    // Appended piece by piece: `":" + std::to_string(...)` trips GCC 12's -Wrestrict at -O3.
+    out += ':';
+    out += std::to_string(mark.line + 1);
+    out += ':';
+    out += std::to_string(mark.column + 1);
   }
   out += ": ";
   out += message;
