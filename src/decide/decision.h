@@ -69,6 +69,7 @@ struct CandidateTrace {
   std::string reason;          // human-readable: what removed it
   std::string rule;            // the expression that failed (rule stages)
   std::string origin;          // where the rule came from ("group DataAddOns")
+  int rule_line = 0;           // catalog.yaml line of the rule
   std::vector<SeenValue> seen; // the values the failed rule read (explain only)
   bool scored = false;         // P, C, V, L and priority are set
   double propensity = 0, context_weight = 0, value = 0, levers = 0, priority = 0, cost = 0;

@@ -99,6 +99,10 @@ void WriteCandidate(JsonWriter& w, const Decisioning& d, const CandidateTrace& t
     Str(w, t.rule);
     Key(w, "origin");
     Str(w, t.origin);
+    if (t.rule_line > 0) {
+      Key(w, "line");
+      w.Int(t.rule_line);
+    }
   }
   if (full && !t.seen.empty()) {
     Key(w, "values");

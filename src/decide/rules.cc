@@ -19,6 +19,7 @@ bool PassRules(const std::vector<Rule>& rules, Stage stage, FeatureCache& featur
     if (explain) {
       trace->rule = rule.expr->source();
       trace->origin = rule.origin;
+      trace->rule_line = rule.line;
       const expr::Value result = rule.expr->Evaluate(features);
       trace->reason = result.is_null ? std::string(StageName(stage)) + " rule is null (a value it needs is missing)"
                                      : std::string(StageName(stage)) + " rule is false";
