@@ -70,6 +70,14 @@ struct DecideArgs {
 };
 int RunDecide(const DecideArgs& args);
 
+struct DecisionsExportArgs {
+  std::string workspace;
+  std::string out;                         // empty: standard output
+  std::string since;                       // RFC 3339; empty: the whole log
+  std::string reward = "accepted,converted";  // outcomes that count as a reward of 1
+};
+int RunDecisionsExport(const DecisionsExportArgs& args);
+
 struct StreamArgs {
   std::string host = "127.0.0.1";
   int port = 8080;
@@ -80,6 +88,16 @@ struct StreamArgs {
   int batch_interval_ms = 1000;
 };
 int RunStream(const StreamArgs& args);
+
+struct OpeArgs {
+  std::string format;  // obd | kairos
+  std::string log;
+  std::string policy;  // uniform | topk:I1,I2,... | dist:FILE.csv
+  int bootstrap = 200;  // 0: no intervals
+  uint64_t seed = 1;
+  bool json = false;
+};
+int RunOpe(const OpeArgs& args);
 
 // Shared helpers.
 bool StderrIsTerminal();

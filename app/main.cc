@@ -64,6 +64,16 @@ int main(int argc, char** argv) {
   decide_cmd->add_option("--at", decide.at, "Decide as of this time (RFC 3339; default now)");
   decide_cmd->add_flag("--json", decide.json, "The decision as the API returns it");
 
+  DecisionsExportArgs dexport;
+  auto* decisions_cmd = app.add_subcommand("decisions", "The decision log");
+  decisions_cmd->require_subcommand(1);
+  auto* dexport_cmd = decisions_cmd->add_subcommand(
+      "export", "Shown actions as bandit feedback (NDJSON: decision, action, position, propensity, reward) for `kairos ope --format kairos`");
+  dexport_cmd->add_option("--workspace,-w", dexport.workspace, "Workspace folder")->required();
+  dexport_cmd->add_option("--out,-o", dexport.out, "Output file (default: standard output)");
+  dexport_cmd->add_option("--since", dexport.since, "Only decisions from this time on (RFC 3339)");
+  dexport_cmd->add_option("--reward", dexport.reward, "Outcomes that count as reward 1 (comma-separated)");
+
   StreamArgs stream;
   auto* stream_cmd = app.add_subcommand("stream", "Send a live synthetic event stream to a running server");
   stream_cmd->add_option("--host", stream.host, "Server address (loopback)");
@@ -72,6 +82,17 @@ int main(int argc, char** argv) {
   stream_cmd->add_option("--seed,-s", stream.seed, "Seed of the generated world");
   stream_cmd->add_option("--rate", stream.rate, "Events per second")->check(CLI::Range(0.1, 1e7));
   stream_cmd->add_option("--seconds", stream.seconds, "Stop after this many seconds (0: until Ctrl-C)");
+
+  OpeArgs ope;
+  auto* ope_cmd = app.add_subcommand("ope", "Off-policy evaluation of a policy on a logged bandit feedback file");
+  ope_cmd->add_option("--format", ope.format, "Log format: obd (Open Bandit Dataset CSV) or kairos (NDJSON)")
+      ->required();
+  ope_cmd->add_option("--log", ope.log, "Logged impressions")->required();
+  ope_cmd->add_option("--policy", ope.policy, "uniform, topk:I1,I2,... or dist:FILE.csv (item,position,probability)")
+      ->required();
+  ope_cmd->add_option("--bootstrap", ope.bootstrap, "Bootstrap resamples for the 95% intervals (0: none)");
+  ope_cmd->add_option("--seed", ope.seed, "Bootstrap seed (same seed, same intervals)");
+  ope_cmd->add_flag("--json", ope.json, "Machine-readable output");
 
   CLI11_PARSE(app, argc, argv);
   if (*init_cmd) return RunInit(init);
@@ -82,5 +103,7 @@ int main(int argc, char** argv) {
   if (*profile_cmd) return RunProfile(profile);
   if (*stream_cmd) return RunStream(stream);
   if (*decide_cmd) return RunDecide(decide);
+  if (*dexport_cmd) return RunDecisionsExport(dexport);
+  if (*ope_cmd) return RunOpe(ope);
   return 1;
 }

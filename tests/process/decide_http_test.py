@@ -121,6 +121,19 @@ try:
     c.check(p.returncode == 0 and "actions" in json.loads(p.stdout), "kairos decide --json: " + p.stdout + p.stderr)
     p = run([kairos, "decide", "--workspace", ws, "--subscriber", "p1", "--channel", "fax"])
     c.check(p.returncode == 1 and "channels:" in p.stderr, "kairos decide names the channels: " + p.stderr)
+
+    # The decision log as bandit feedback: the accepted action of the first decision has reward 1.
+    p = run([kairos, "decisions", "export", "--workspace", ws])
+    rows = [json.loads(l) for l in p.stdout.splitlines() if l.strip()]
+    c.check(p.returncode == 0 and rows, "decisions export: " + p.stderr)
+    mine = [r for r in rows if r["decision_id"] == first["decision_id"]]
+    c.eq([r["action_id"] for r in mine], [a["action_id"] for a in first["actions"]], "export lists the shown actions in order")
+    if first["actions"]:
+        c.eq(mine[0]["reward"], 1, "the accepted action is rewarded")
+        c.eq(mine[0]["position"], 1, "positions are 1-based")
+        c.eq(sum(r["reward"] for r in rows), 1, "nothing else was rewarded")
+    p = run([kairos, "decisions", "export", "--workspace", ws, "--reward", "loved"])
+    c.check(p.returncode == 1 and "outcomes:" in p.stderr, "an unknown reward outcome is refused: " + p.stderr)
 finally:
     server.stop()
     shutil.rmtree(root, ignore_errors=True)
