@@ -1,14 +1,14 @@
 #include "learn/bandit_log.h"
 
 #include <algorithm>
-#include <cerrno>
 #include <charconv>
 #include <cmath>
 #include <cstring>
-#include <fstream>
 #include <limits>
 #include <map>
 #include <sstream>
+
+#include "common/file_util.h"
 
 namespace kairos::learn {
 namespace {
@@ -249,14 +249,6 @@ class JsonLine {
 
 std::string BanditLog::Where(size_t i) const { return Loc(source, line[i]); }
 
-Result<std::string> ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return IoError("cannot open " + path + ": " + std::strerror(errno));
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  if (in.bad()) return IoError("cannot read " + path);
-  return std::move(ss).str();
-}
 
 Result<BanditLog> ParseObdCsv(std::string_view text, std::string_view source) {
   BanditLog log;

@@ -61,7 +61,4 @@ Result<Policy> ParsePolicy(std::string_view spec, const BanditLog& log);
 // The dist CSV form from text (for tests); `source` names it in messages.
 Result<Policy> ParseDistCsv(std::string_view text, std::string_view source, const BanditLog& log);
 
-// Reads a whole file; IoError "cannot open PATH: reason" on failure.
-Result<std::string> ReadFile(const std::string& path);
-
 }  // namespace kairos::learn

@@ -1,11 +1,7 @@
 #include "schema/yaml_util.h"
 
-#include <cerrno>
 #include <charconv>
 #include <cmath>
-#include <cstring>
-#include <fstream>
-#include <sstream>
 
 #include "common/time_format.h"
 
@@ -37,15 +33,6 @@ Result<YAML::Node> ParseYaml(std::string_view text, std::string_view file) {
   } catch (const YAML::Exception& e) {
     return YamlError(file, e.mark, e.msg);
   }
-}
-
-Result<std::string> ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return IoError("cannot open " + path + ": " + std::strerror(errno));
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  if (in.bad()) return IoError("cannot read " + path);
-  return ss.str();
 }
 
 Status CheckKeys(std::string_view file, const YAML::Node& map,

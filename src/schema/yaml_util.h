@@ -6,6 +6,7 @@
 #include <string>
 #include <string_view>
 
+#include "common/file_util.h"  // ReadFile, used with ParseYaml
 #include "common/status.h"
 
 namespace kairos {
@@ -17,8 +18,6 @@ Status YamlError(std::string_view file, const YAML::Mark& mark, std::string_view
 // Parses text into a node; a syntax error becomes "file:line:column: <yaml-cpp message>".
 Result<YAML::Node> ParseYaml(std::string_view text, std::string_view file);
 
-// Reads a whole file; errors name the path.
-Result<std::string> ReadFile(const std::string& path);
 
 // Rejects keys of a map that are not in `allowed` (catches typos such as "windos").
 Status CheckKeys(std::string_view file, const YAML::Node& map,
