@@ -6,6 +6,8 @@
 #include <thread>
 #include <vector>
 
+#include "common/rng.h"
+
 namespace kairos::learn {
 namespace {
 
@@ -72,41 +74,6 @@ Values Estimate4(const CellSums& s, const Policy& pi, double smoothing) {
   v.dr = v.dm + (sum_wr - sum_wq) / total_n;
   return v;
 }
-
-uint64_t SplitMix64(uint64_t& x) {
-  uint64_t z = (x += 0x9E3779B97F4A7C15ull);
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-  return z ^ (z >> 31);
-}
-
-// xoshiro256**: fast enough that drawing 10M indexes is dominated by the memory access, and
-// fully specified here so that a seed gives the same replicates on every platform.
-class Rng {
- public:
-  explicit Rng(uint64_t seed) {
-    for (uint64_t& s : s_) s = SplitMix64(seed);
-  }
-  uint64_t Next() {
-    const uint64_t result = Rotl(s_[1] * 5, 7) * 9;
-    const uint64_t t = s_[1] << 17;
-    s_[2] ^= s_[0];
-    s_[3] ^= s_[1];
-    s_[1] ^= s_[2];
-    s_[0] ^= s_[3];
-    s_[2] ^= t;
-    s_[3] = Rotl(s_[3], 45);
-    return result;
-  }
-  // Uniform in [0, n) by multiply-shift; the bias (n / 2^64) is far below bootstrap noise.
-  uint64_t Below(uint64_t n) {
-    return static_cast<uint64_t>((static_cast<unsigned __int128>(Next()) * n) >> 64);
-  }
-
- private:
-  static uint64_t Rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
-  uint64_t s_[4];
-};
 
 // Percentile of sorted values with linear interpolation between order statistics.
 double Percentile(const std::vector<double>& sorted, double q) {
@@ -179,7 +146,7 @@ Result<OpeReport> Evaluate(const BanditLog& log, const Policy& pi, const OpeOpti
       std::fill(sums.w.begin(), sums.w.end(), 0.0);
       std::fill(sums.wr.begin(), sums.wr.end(), 0.0);
       uint64_t mix = options.seed * 0x9E3779B97F4A7C15ull + static_cast<uint64_t>(b);
-      Rng rng(SplitMix64(mix));
+      Rng rng(SplitMix64Next(mix));
       for (size_t i = 0; i < n; ++i) {
         const Row& row = rows[rng.Below(n)];
         sums.Add(row, row.r);

@@ -21,7 +21,7 @@
 #include "schema/event.h"
 #include "schema/schema.h"
 #include "sim/line_writer.h"
-#include "sim/rng.h"
+#include "common/rng.h"
 
 namespace kairos::sim {
 namespace {

@@ -19,7 +19,7 @@
 #include "common/clock.h"
 #include "sim/event_format.h"
 #include "sim/line_writer.h"
-#include "sim/rng.h"
+#include "common/rng.h"
 #include "sim/world_model.h"
 
 namespace kairos::sim {

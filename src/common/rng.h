@@ -1,4 +1,5 @@
-// Random numbers for the synthetic world: a small generator and samplers of our own.
+// Random numbers with a specified bit stream: a small generator and samplers of our own (the
+// synthetic world, bootstrap resampling, exploration).
 //
 // Why not <random>: std::default_random_engine and every std:: distribution are
 // implementation-defined, so the same seed would give different worlds with another standard
@@ -12,7 +13,7 @@
 #include <cmath>
 #include <cstdint>
 
-namespace kairos::sim {
+namespace kairos {
 
 // splitmix64: a one-word generator, used to expand seeds and to hash (seed, index, stream).
 inline uint64_t SplitMix64Next(uint64_t& state) {
@@ -135,4 +136,4 @@ class Rng {
   uint64_t s_[4];
 };
 
-}  // namespace kairos::sim
+}  // namespace kairos
