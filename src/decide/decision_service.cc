@@ -54,18 +54,14 @@ Status DecisionService::Start() {
   if (!any_limits) return Status::Ok();
   const int64_t today = DayOf(clock_->Now());
   return engine_->ForEachDecision(DecisionIdPrefix(today * kMsPerDay), [&](const StoredDecision& s) {
-    std::string_view rest = s.actions;
-    while (!rest.empty()) {
-      const size_t comma = rest.find(',');
-      const std::string_view item = rest.substr(0, comma);
-      rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
-      const std::string_view id = item.substr(0, item.find(':'));
-      const int index = d->catalog.ActionIndex(id);
-      if (index < 0) continue;  // no longer in the catalog: no limit to count against
+    const int channel = d->policies.ChannelIndex(s.channel);
+    if (channel < 0) return true;
+    ForEachShownAction(s.actions, [&](const ShownAction& shown) {
+      const int index = d->catalog.ActionIndex(shown.action);
+      if (index < 0) return;  // no longer in the catalog: no limit to count against
       const Action& a = d->catalog.actions[index];
-      const int channel = d->policies.ChannelIndex(s.channel);
-      if (channel >= 0 && VolumeLedger::HasLimits(a, channel)) ledger_.Restore(a.id, s.channel, a.cost, today);
-    }
+      if (VolumeLedger::HasLimits(a, channel)) ledger_.Restore(a.id, s.channel, a.cost, today);
+    });
     return true;
   });
 }
@@ -182,17 +178,13 @@ Result<ResponseOutcome> DecisionService::Respond(const ResponseRequest& req) {
     return InvalidArgument("/decision_id: decision " + req.decision_id + " belongs to another subscriber",
                            "/decision_id");
   }
-  KAIROS_ASSIGN_OR_RETURN(rapidjson::Document doc, ParseRecord(stored));
+  // The entry's shown-actions list answers this; the record (with its snapshot) is not parsed.
   bool shown = false;
   std::string offered;
-  if (auto it = doc.FindMember("actions"); it != doc.MemberEnd() && it->value.IsArray()) {
-    for (const auto& a : it->value.GetArray()) {
-      if (!a.IsObject()) continue;
-      const std::string_view id = StringMember(a, "action_id");
-      shown |= id == req.action_id;
-      offered += (offered.empty() ? "" : ", ") + std::string(id);
-    }
-  }
+  ForEachShownAction(stored.actions, [&](const ShownAction& a) {
+    shown |= a.action == req.action_id;
+    offered += (offered.empty() ? "" : ", ") + std::string(a.action);
+  });
   if (!shown) {
     return InvalidArgument("/action_id: action " + req.action_id.substr(0, 64) + " was not shown in decision " +
                                req.decision_id + " (shown: " + (offered.empty() ? "none" : offered) + ")",
@@ -215,10 +207,9 @@ Result<ResponseOutcome> DecisionService::Respond(const ResponseRequest& req) {
   Str(w, req.action_id);
   Key(w, "outcome");
   Str(w, req.outcome);
-  const std::string_view channel = StringMember(doc, "channel");
-  if (!channel.empty()) {
+  if (!stored.channel.empty()) {
     Key(w, "channel");
-    Str(w, channel);
+    Str(w, stored.channel);
   }
   w.EndObject();
   KAIROS_ASSIGN_OR_RETURN(IngestResult r, engine_->RecordBuiltin(std::string_view(sb.GetString(), sb.GetSize())));

@@ -115,20 +115,13 @@ void ApplyDecision(const BuiltinEvents& b, const Event& e, Profile* p) {
   x.ts = e.ts;
   x.decision = HistoryKey(e.fields[b.d_decision_id].s);
   x.channel = HistoryKey(e.fields[b.d_channel].s);
-  std::string_view rest = actions.s;
-  while (!rest.empty()) {
-    const size_t comma = rest.find(',');
-    std::string_view item = rest.substr(0, comma);
-    rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
-    const size_t c1 = item.find(':');
-    const size_t c2 = c1 == std::string_view::npos ? c1 : item.find(':', c1 + 1);
-    if (c2 == std::string_view::npos) continue;  // malformed item: the decision pipeline never writes one
-    x.action = HistoryKey(item.substr(0, c1));
-    x.group = HistoryKey(item.substr(c1 + 1, c2 - c1 - 1));
-    x.issue = HistoryKey(item.substr(c2 + 1));
+  ForEachShownAction(actions.s, [&](const ShownAction& shown) {
+    x.action = HistoryKey(shown.action);
+    x.group = HistoryKey(shown.group);
+    x.issue = HistoryKey(shown.issue);
     AddInteraction(p, x);
     CountImpression(p, x.action);
-  }
+  });
 }
 
 // A response event. The same outcome for the same decision and action counts once, however

@@ -109,6 +109,27 @@ struct BuiltinEvents {
       r_issue = -1;
 };
 
+// One item of a decision event's `actions` field.
+struct ShownAction {
+  std::string_view action, group, issue;
+};
+
+// Calls fn(ShownAction) for each item of a decision event's `actions` field
+// ("ACTION:GROUP:ISSUE,..."), in order. Items without two colons are skipped (the decision
+// pipeline never writes them; an event from elsewhere might).
+template <typename Fn>
+void ForEachShownAction(std::string_view actions, Fn&& fn) {
+  while (!actions.empty()) {
+    const size_t comma = actions.find(',');
+    const std::string_view item = actions.substr(0, comma);
+    actions = comma == std::string_view::npos ? std::string_view() : actions.substr(comma + 1);
+    const size_t c1 = item.find(':');
+    const size_t c2 = c1 == std::string_view::npos ? c1 : item.find(':', c1 + 1);
+    if (c2 == std::string_view::npos) continue;
+    fn(ShownAction{item.substr(0, c1), item.substr(c1 + 1, c2 - c1 - 1), item.substr(c2 + 1)});
+  }
+}
+
 class Schema {
  public:
   // Parses schema YAML text. `file_name` prefixes error messages ("schema.yaml:12:5: ...").
