@@ -98,7 +98,8 @@ Result<DecideOutcome> DecisionService::Decide(const DecideRequest& req, const De
   std::unique_lock<std::mutex> lock(StripeOf(req.subscriber_id), std::defer_lock);
   if (!req.dry_run) lock.lock();
   thread_local Profile profile;
-  KAIROS_RETURN_IF_ERROR(engine_->ReadProfile(req.subscriber_id, &profile));
+  thread_local std::string snapshot;  // the profile as stored: the decision record keeps it
+  KAIROS_RETURN_IF_ERROR(engine_->ReadProfile(req.subscriber_id, &profile, &snapshot));
   const TimestampMs now = clock_->Now();
   DecideEnv env;
   env.zones = &zones_;
@@ -109,8 +110,6 @@ Result<DecideOutcome> DecisionService::Decide(const DecideRequest& req, const De
   Decision& dec = out.decision;
   dec.decision_id = req.dry_run ? "" : NewDecisionId(now);
   if (!req.dry_run) {
-    thread_local std::string snapshot;
-    EncodeProfile(*d.schema, profile, &snapshot);
     Status s = Record(d, dec, req, snapshot);
     if (!s.ok()) {
       const ChannelDef& ch = d.policies.channels[channel];

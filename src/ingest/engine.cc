@@ -580,25 +580,22 @@ class EngineImpl final : public Engine {
   }
 
   Result<std::string> ProfileJson(std::string_view subscriber_id, TimestampMs now) override {
-    std::string bytes;
-    Status s = PartitionOf(subscriber_id).GetProfile(subscriber_id, &bytes);
-    if (s.code() == ErrorCode::kNotFound) {
-      return NotFound("unknown subscriber \"" + std::string(subscriber_id.substr(0, 64)) + "\"");
-    }
-    KAIROS_RETURN_IF_ERROR(s);
     Profile p;
-    KAIROS_RETURN_IF_ERROR(DecodeProfile(*ws_.schema, bytes, &p));
+    KAIROS_RETURN_IF_ERROR(ReadProfile(subscriber_id, &p, nullptr));
     return ProfileToJson(*ws_.schema, subscriber_id, p, now);
   }
 
-  Status ReadProfile(std::string_view subscriber_id, Profile* out) override {
-    std::string& bytes = ReadBuffer();
-    Status s = PartitionOf(subscriber_id).GetProfile(subscriber_id, &bytes);
+  Status ReadProfile(std::string_view subscriber_id, Profile* out, std::string* bytes) override {
+    // Per-thread scratch when the caller does not want the bytes (a decide reads one profile
+    // per request).
+    thread_local std::string scratch;
+    std::string& buffer = bytes ? *bytes : scratch;
+    Status s = PartitionOf(subscriber_id).GetProfile(subscriber_id, &buffer);
     if (s.code() == ErrorCode::kNotFound) {
       return NotFound("unknown subscriber \"" + std::string(subscriber_id.substr(0, 64)) + "\"");
     }
     KAIROS_RETURN_IF_ERROR(s);
-    return DecodeProfile(*ws_.schema, bytes, out);
+    return DecodeProfile(*ws_.schema, buffer, out);
   }
 
   Result<StoredDecision> FindDecision(std::string_view decision_id) override {
@@ -708,12 +705,6 @@ class EngineImpl final : public Engine {
     thread_local std::unique_ptr<EventParser> parser;
     if (!parser || &parser->schema() != ws_.schema.get()) parser = std::make_unique<EventParser>(ws_.schema);
     return *parser;
-  }
-
-  // Per-thread scratch for profile reads (a decide reads one profile per request).
-  static std::string& ReadBuffer() {
-    thread_local std::string buffer;
-    return buffer;
   }
 
   Partition& PartitionOf(std::string_view subscriber_id) const {

@@ -111,8 +111,10 @@ class Engine {
   // at `now` and forecasts. kNotFound for an unknown subscriber.
   virtual Result<std::string> ProfileJson(std::string_view subscriber_id, TimestampMs now) = 0;
 
-  // Decodes the stored profile of one subscriber into `out`. kNotFound for an unknown one.
-  virtual Status ReadProfile(std::string_view subscriber_id, Profile* out) = 0;
+  // Decodes the stored profile of one subscriber into `out`. kNotFound for an unknown one. When
+  // `bytes` is given it receives the encoded profile as stored (a snapshot without re-encoding).
+  virtual Status ReadProfile(std::string_view subscriber_id, Profile* out,
+                             std::string* bytes = nullptr) = 0;
 
   // The logged decision `decision_id`; kNotFound when unknown or past the log's retention.
   virtual Result<StoredDecision> FindDecision(std::string_view decision_id) = 0;
