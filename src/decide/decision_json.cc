@@ -7,6 +7,7 @@
 
 #include "common/base64.h"
 #include "common/time_format.h"
+#include "schema/json_write.h"
 
 namespace kairos {
 
@@ -16,25 +17,16 @@ using JsonWriter = rapidjson::Writer<rapidjson::StringBuffer, rapidjson::UTF8<>,
                                      rapidjson::CrtAllocator, rapidjson::kWriteValidateEncodingFlag>;
 
 void Str(JsonWriter& w, std::string_view s) {
-  if (!w.String(s.data(), static_cast<rapidjson::SizeType>(s.size()))) {
+  if (!json::String(w, s)) {
     // Invalid UTF-8: write it with the bad bytes replaced.
     std::string clean;
     for (unsigned char c : s) clean.push_back(c < 0x80 ? static_cast<char>(c) : '?');
-    w.String(clean.data(), static_cast<rapidjson::SizeType>(clean.size()));
+    json::String(w, clean);
   }
 }
-void Key(JsonWriter& w, std::string_view k) { w.Key(k.data(), static_cast<rapidjson::SizeType>(k.size())); }
-void Num(JsonWriter& w, double v) {
-  if (!std::isfinite(v)) {
-    w.Null();
-    return;
-  }
-  w.Double(std::round(v * 1e6) / 1e6);
-}
-void Time(JsonWriter& w, TimestampMs t) {
-  char buf[kRfc3339Max];
-  w.String(buf, static_cast<rapidjson::SizeType>(FormatRfc3339(t, buf)));
-}
+using json::Key;
+using json::Time;
+void Num(JsonWriter& w, double v) { json::Rounded(w, v, 1e6); }
 
 void WriteChosen(JsonWriter& w, const Decisioning& d, const Decision& dec, const ChosenAction& c,
                  bool full) {

@@ -12,13 +12,14 @@
 #include "common/time_format.h"
 #include "decide/decider.h"
 #include "decide/decision_json.h"
+#include "schema/json_write.h"
 
 namespace kairos {
 
 namespace {
 using JsonWriter = rapidjson::Writer<rapidjson::StringBuffer>;
-void Key(JsonWriter& w, std::string_view k) { w.Key(k.data(), static_cast<rapidjson::SizeType>(k.size())); }
-void Str(JsonWriter& w, std::string_view s) { w.String(s.data(), static_cast<rapidjson::SizeType>(s.size())); }
+using json::Key;
+void Str(JsonWriter& w, std::string_view s) { json::String(w, s); }
 
 Result<rapidjson::Document> ParseRecord(const StoredDecision& stored) {
   rapidjson::Document doc;

@@ -9,26 +9,18 @@
 #include "common/time_format.h"
 #include "profile/forecast.h"
 #include "schema/event.h"
+#include "schema/json_write.h"
 
 namespace kairos {
 
 namespace {
 using JsonWriter = rapidjson::Writer<rapidjson::StringBuffer>;
 
-void Key(JsonWriter& w, std::string_view k) { w.Key(k.data(), static_cast<rapidjson::SizeType>(k.size())); }
-void Str(JsonWriter& w, std::string_view s) { w.String(s.data(), static_cast<rapidjson::SizeType>(s.size())); }
-void Time(JsonWriter& w, TimestampMs t) {
-  char buf[kRfc3339Max];
-  w.String(buf, static_cast<rapidjson::SizeType>(FormatRfc3339(t, buf)));
-}
+using json::Key;
+void Str(JsonWriter& w, std::string_view s) { json::String(w, s); }
+using json::Time;
 // Rounded to 4 significant decimals: float buckets carry no more precision than that.
-void Num(JsonWriter& w, double v) {
-  if (!std::isfinite(v)) {
-    w.Null();
-    return;
-  }
-  w.Double(std::round(v * 1e4) / 1e4);
-}
+void Num(JsonWriter& w, double v) { json::Rounded(w, v, 1e4); }
 void OptNum(JsonWriter& w, const std::optional<double>& v) {
   if (v) Num(w, *v);
   else w.Null();
