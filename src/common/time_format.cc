@@ -140,6 +140,12 @@ Result<int64_t> ParseDurationMs(std::string_view text) {
   return n * mult;
 }
 
+std::string FormatMinuteOfDay(int minute) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%02d:%02d", minute / 60, minute % 60);
+  return buf;
+}
+
 std::string FormatDate(TimestampMs t) {
   int64_t y;
   unsigned m, d;

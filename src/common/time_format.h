@@ -26,6 +26,8 @@ inline constexpr size_t kRfc3339Max = 32;
 size_t FormatRfc3339(TimestampMs t, char* buf);
 // "2026-03-01".
 std::string FormatDate(TimestampMs t);
+// "21:30" for minute 1290 of a day (wall-clock times such as quiet hours).
+std::string FormatMinuteOfDay(int minute);
 
 // Days since 1970-01-01 for a proleptic Gregorian date, and back.
 int64_t DaysFromCivil(int64_t y, unsigned m, unsigned d);

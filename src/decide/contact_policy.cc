@@ -8,16 +8,11 @@
 namespace kairos {
 
 namespace {
+// "7d", "36h", "90m": as the rule language writes durations.
 std::string Duration(int64_t ms) {
-  if (ms % kMsPerDay == 0) return std::to_string(ms / kMsPerDay) + "d";
-  if (ms % kMsPerHour == 0) return std::to_string(ms / kMsPerHour) + "h";
-  return std::to_string(ms / 1000) + "s";
-}
-
-std::string WallClock(int minute) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%02d:%02d", minute / 60, minute % 60);
-  return buf;
+  std::string out;
+  expr::AppendValue(expr::Value::Duration(static_cast<double>(ms)), &out);
+  return out;
 }
 
 bool ConsentGiven(const Policies& policies, const ChannelDef& ch, const Profile& profile) {
@@ -80,9 +75,9 @@ bool PassRequestPolicies(const ContactState& state, const Policies& policies, in
   }
   if (state.quiet) {
     trace->stage = Stage::kQuietHours;
-    if (explain) trace->reason = "quiet hours " + WallClock(policies.quiet_hours.from_minute) + "-" +
-                    WallClock(policies.quiet_hours.to_minute) + " in " + state.zone + " (local time " +
-                    WallClock(state.local_minute) + ")";
+    if (explain) trace->reason = "quiet hours " + FormatMinuteOfDay(policies.quiet_hours.from_minute) + "-" +
+                    FormatMinuteOfDay(policies.quiet_hours.to_minute) + " in " + state.zone + " (local time " +
+                    FormatMinuteOfDay(state.local_minute) + ")";
     return false;
   }
   return true;

@@ -164,10 +164,8 @@ std::string DecisionToJson(const Decisioning& d, const Decision& dec, bool expla
     if (!dec.contact.zone.empty()) {
       Key(w, "time_zone");
       Str(w, dec.contact.zone);
-      char buf[32];
-      std::snprintf(buf, sizeof buf, "%02d:%02d", dec.contact.local_minute / 60, dec.contact.local_minute % 60);
       Key(w, "local_time");
-      w.String(buf);
+      Str(w, FormatMinuteOfDay(dec.contact.local_minute));
     }
     Key(w, "cap_room");
     if (dec.contact.cap_room < 0) w.Null();
