@@ -26,6 +26,7 @@
 #include <thread>
 #include <vector>
 
+#include "bulk_ingest.h"
 #include "catalog/catalog.h"
 #include "common/clock.h"
 #include "common/timezone.h"
@@ -412,47 +413,17 @@ int main(int argc, char** argv) {
   }
   Engine& engine = **engine_or;
   {
-    // Bulk ingest as store_bench does it: 16 MiB chunks of whole lines, two feeders.
-    std::ifstream in(gen / "events.ndjson", std::ios::binary);
-    std::mutex mu;
-    std::string carry;
-    int64_t events = 0, rejected = 0;
-    std::string first_rejection;
-    auto next_chunk = [&](std::string* body) {
-      std::lock_guard<std::mutex> lock(mu);
-      body->assign(carry);
-      carry.clear();
-      if (!in) return !body->empty();
-      const size_t have = body->size();
-      body->resize(have + (16 << 20));
-      in.read(body->data() + have, 16 << 20);
-      body->resize(have + static_cast<size_t>(in.gcount()));
-      const size_t cut = in ? body->rfind('\n') + 1 : body->size();
-      carry.assign(*body, cut);
-      body->resize(cut);
-      return !body->empty();
-    };
-    auto account = [&](const IngestResult& r) {
-      std::lock_guard<std::mutex> lock(mu);
-      events += r.accepted + r.duplicates + static_cast<int64_t>(r.rejected.size());
-      rejected += static_cast<int64_t>(r.rejected.size());
-      if (!r.rejected.empty() && first_rejection.empty()) first_rejection = r.rejected[0].error;
-    };
+    // Bulk ingest as `kairos ingest` does it, two feeders.
     const auto t = Clk::now();
-    auto feed = [&] {
-      std::string body;
-      while (next_chunk(&body)) account(engine.IngestNdjson(body));
-    };
-    std::thread other(feed);
-    feed();
-    other.join();
+    bench::BulkIngestTotals totals = bench::BulkIngest(engine, (gen / "events.ndjson").string(), 2);
     int64_t history_events = 0;
     const std::string history = HistoryNdjson(**demo, subscribers, end, &history_events);
-    account(engine.IngestNdjson(history));
+    totals.Add(engine.RecordBuiltinNdjson(history));
     (void)engine.Checkpoint();
     std::fprintf(stderr, "ingest: %lld events (%lld of them seeded decision/response history) in %.1f s, %lld rejected%s%s\n",
-                 static_cast<long long>(events), static_cast<long long>(history_events), Seconds(t),
-                 static_cast<long long>(rejected), first_rejection.empty() ? "" : ": ", first_rejection.c_str());
+                 static_cast<long long>(totals.events), static_cast<long long>(history_events), Seconds(t),
+                 static_cast<long long>(totals.rejected), totals.first_rejection.empty() ? "" : ": ",
+                 totals.first_rejection.c_str());
   }
   fs::remove_all(gen);
 

@@ -9,12 +9,11 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
-#include <mutex>
 #include <random>
 #include <string>
-#include <thread>
 #include <vector>
 
+#include "bulk_ingest.h"
 #include "common/clock.h"
 #include "common/time_format.h"
 #include "ingest/engine.h"
@@ -104,39 +103,10 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "open: %s\n", engine.status().ToString().c_str());
       return 1;
     }
-    // As `kairos ingest` does it: 16 MiB chunks of whole lines, `threads` feeders.
-    std::ifstream in(gen / "events.ndjson", std::ios::binary);
-    std::mutex mu;
-    std::string carry;
-    int64_t rejected = 0;
-    auto next_chunk = [&](std::string* body) {
-      std::lock_guard<std::mutex> lock(mu);
-      body->assign(carry);
-      carry.clear();
-      if (!in) return !body->empty();
-      const size_t have = body->size();
-      body->resize(have + (16 << 20));
-      in.read(body->data() + have, 16 << 20);
-      body->resize(have + static_cast<size_t>(in.gcount()));
-      const size_t cut = in ? body->rfind('\n') + 1 : body->size();
-      carry.assign(*body, cut);
-      body->resize(cut);
-      return !body->empty();
-    };
     const auto t = std::chrono::steady_clock::now();
-    auto feed = [&] {
-      std::string body;
-      while (next_chunk(&body)) {
-        IngestResult r = (*engine)->IngestNdjson(body);
-        std::lock_guard<std::mutex> lock(mu);
-        events += r.accepted + r.duplicates + static_cast<int64_t>(r.rejected.size());
-        rejected += static_cast<int64_t>(r.rejected.size());
-      }
-    };
-    std::vector<std::thread> feeders;
-    for (int i = 1; i < threads; ++i) feeders.emplace_back(feed);
-    feed();
-    for (auto& th : feeders) th.join();
+    const bench::BulkIngestTotals totals = bench::BulkIngest(**engine, (gen / "events.ndjson").string(), threads);
+    events = totals.events;
+    const int64_t rejected = totals.rejected;
     (void)(*engine)->Checkpoint();
     ingest_s = Seconds(t);
     std::printf("bulk ingest (%d feeder threads, %d partitions): %lld events in %.2f s = %.0f events/s (rejected %lld)\n",

@@ -519,6 +519,15 @@ class EngineImpl final : public Engine {
   }
 
   std::unique_ptr<ParsedBatch> Parse(std::string_view body, int64_t first_line) override {
+    return ParseLines(body, first_line, false);
+  }
+
+  IngestResult RecordBuiltinNdjson(std::string_view body) override {
+    return Submit(ParseLines(body, 1, true), {});
+  }
+
+  // `builtin`: the decision pipeline's own events, decision events included.
+  std::unique_ptr<ParsedBatch> ParseLines(std::string_view body, int64_t first_line, bool builtin) {
     auto batch = std::make_unique<Batch>();
     EventParser parser(ws_.schema);
     const TimestampMs limit = clock_->Now() + ws_.config.ingest.max_future_ms;
@@ -531,7 +540,7 @@ class EngineImpl final : public Engine {
       if (!text.empty() && text.back() == '\r') text.remove_suffix(1);
       if (!IsBlank(text)) {
         Item item;
-        Status s = ParseOne(parser, text, limit, &item.event);
+        Status s = ParseOne(parser, text, limit, &item.event, builtin);
         if (s.ok()) {
           item.raw = text;
           item.line = line;

@@ -104,8 +104,10 @@ class Engine {
   // `response` events are accepted (a channel system may report outcomes in bulk).
   virtual Result<IngestResult> IngestJson(std::string_view json) = 0;
 
-  // IngestJson for the decision pipeline's own built-in events (decision, response).
+  // IngestJson and IngestNdjson for the decision pipeline's own built-in events (decision,
+  // response): tools that replay or seed decision history use the NDJSON form.
   virtual Result<IngestResult> RecordBuiltin(std::string_view json) = 0;
+  virtual IngestResult RecordBuiltinNdjson(std::string_view body) = 0;
 
   // The profile of one subscriber as JSON: attributes, events_applied, aggregates evaluated
   // at `now` and forecasts. kNotFound for an unknown subscriber.

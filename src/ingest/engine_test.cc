@@ -98,9 +98,16 @@ TEST_F(EngineTest, DecisionEventsComeOnlyFromTheDecisionPipeline) {
   ASSERT_EQ(batch.rejected.size(), 1u);
   EXPECT_EQ(batch.rejected[0].field, "/type");
   EXPECT_EQ(engine->FindDecision("d1").status().code(), ErrorCode::kNotFound);
-  // The pipeline's own path stores the impression and the log entry together.
+  // The pipeline's own path stores the impression and the log entry together (one event, or a
+  // batch for tools that seed history).
   auto own = engine->RecordBuiltin(decision);
   ASSERT_TRUE(own.ok()) << own.status().ToString();
+  const IngestResult seeded = engine->RecordBuiltinNdjson(
+      R"({"event_id":"d2","subscriber_id":"t","type":"decision","ts":"2026-01-01T00:00:00Z","decision_id":"d2","channel":"sms"})"
+      "\n" + Usage("u2", "t", 1) + "\n");
+  EXPECT_EQ(seeded.accepted, 2);
+  EXPECT_TRUE(seeded.rejected.empty());
+  EXPECT_TRUE(engine->FindDecision("d2").ok());
   auto logged = engine->FindDecision("d1");
   ASSERT_TRUE(logged.ok());
   EXPECT_EQ(logged->subscriber_id, "s");
