@@ -67,6 +67,23 @@ std::string_view Trim(std::string_view s) {
   return s;
 }
 
+// Index of the header column named `name` (surrounding blanks ignored; the last one if named
+// twice), or -1.
+int ColumnOf(const std::vector<std::string_view>& header, std::string_view name) {
+  for (size_t c = header.size(); c-- > 0;) {
+    if (Trim(header[c]) == name) return static_cast<int>(c);
+  }
+  return -1;
+}
+
+// A data row must have as many fields as the header.
+Status CheckColumnCount(const std::vector<std::string_view>& fields, size_t n_columns,
+                        const std::string& where, bool unterminated) {
+  if (fields.size() == n_columns) return Status::Ok();
+  return InvalidArgument(where + ": " + std::to_string(fields.size()) + " columns, the header has " +
+                         std::to_string(n_columns) + (unterminated ? " (truncated last line?)" : ""));
+}
+
 bool ParseDouble(std::string_view s, double& out) {
   s = Trim(s);
   if (!s.empty() && s.front() == '+') s.remove_prefix(1);
@@ -263,13 +280,10 @@ Result<BanditLog> ParseObdCsv(std::string_view text, std::string_view source) {
         SplitCsv(line, f);
         if (no == 1) {
           n_columns = f.size();
-          for (size_t c = 0; c < f.size(); ++c) {
-            const std::string_view name = Trim(f[c]);
-            if (name == "item_id") col_item = static_cast<int>(c);
-            if (name == "position") col_position = static_cast<int>(c);
-            if (name == "click") col_click = static_cast<int>(c);
-            if (name == "propensity_score") col_propensity = static_cast<int>(c);
-          }
+          col_item = ColumnOf(f, "item_id");
+          col_position = ColumnOf(f, "position");
+          col_click = ColumnOf(f, "click");
+          col_propensity = ColumnOf(f, "propensity_score");
           for (auto [col, name] : {std::pair{col_item, "item_id"},
                                    {col_position, "position"},
                                    {col_click, "click"},
@@ -283,11 +297,7 @@ Result<BanditLog> ParseObdCsv(std::string_view text, std::string_view source) {
           if (unterminated) return Status::Ok();
           return InvalidArgument(where + ": empty line");
         }
-        if (f.size() != n_columns) {
-          return InvalidArgument(where + ": " + std::to_string(f.size()) +
-                                 " columns, the header has " + std::to_string(n_columns) +
-                                 (unterminated ? " (truncated last line?)" : ""));
-        }
+        KAIROS_RETURN_IF_ERROR(CheckColumnCount(f, n_columns, where, unterminated));
         int64_t item = 0, position = 0;
         double click = 0, propensity = 0;
         if (!ParseInt(f[col_item], item) || item < 0 || item >= kMaxItems) {
@@ -424,12 +434,9 @@ Result<Policy> ParseDistCsv(std::string_view text, std::string_view source, cons
         SplitCsv(line, f);
         if (no == 1) {
           n_columns = f.size();
-          for (size_t c = 0; c < f.size(); ++c) {
-            const std::string_view name = Trim(f[c]);
-            if (name == "item") col_item = static_cast<int>(c);
-            if (name == "position") col_position = static_cast<int>(c);
-            if (name == "probability") col_prob = static_cast<int>(c);
-          }
+          col_item = ColumnOf(f, "item");
+          col_position = ColumnOf(f, "position");
+          col_prob = ColumnOf(f, "probability");
           if (col_item < 0 || col_position < 0 || col_prob < 0) {
             return InvalidArgument(
                 where + ": the header must name the columns item, position, probability");
@@ -440,11 +447,7 @@ Result<Policy> ParseDistCsv(std::string_view text, std::string_view source, cons
           if (unterminated) return Status::Ok();
           return InvalidArgument(where + ": empty line");
         }
-        if (f.size() != n_columns) {
-          return InvalidArgument(where + ": " + std::to_string(f.size()) +
-                                 " columns, the header has " + std::to_string(n_columns) +
-                                 (unterminated ? " (truncated last line?)" : ""));
-        }
+        KAIROS_RETURN_IF_ERROR(CheckColumnCount(f, n_columns, where, unterminated));
         const std::string item(Trim(f[col_item]));
         auto it = log.action_index.find(item);
         if (it == log.action_index.end()) {
