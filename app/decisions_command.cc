@@ -11,6 +11,7 @@
 #include <set>
 
 #include "app/commands.h"
+#include "catalog/features.h"
 #include "common/clock.h"
 #include "common/hash.h"
 #include "common/time_format.h"
@@ -18,10 +19,6 @@
 #include "schema/workspace.h"
 
 namespace kairos::app {
-
-namespace {
-const char* const kOutcomes[] = {"accepted", "rejected", "clicked", "converted", "ignored"};
-}  // namespace
 
 int RunDecisionsExport(const DecisionsExportArgs& args) {
   auto ws = Workspace::Load(args.workspace);
@@ -33,10 +30,7 @@ int RunDecisionsExport(const DecisionsExportArgs& args) {
     const size_t comma = rest.find(',');
     const std::string_view name = rest.substr(0, comma);
     rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
-    int found = -1;
-    for (int i = 0; i < 5; ++i) {
-      if (name == kOutcomes[i]) found = i;
-    }
+    const int found = OutcomeIndex(name);
     if (found < 0) {
       return Fail("--reward: unknown outcome \"" + std::string(name) +
                   "\"; outcomes: accepted, rejected, clicked, converted, ignored");
