@@ -114,6 +114,17 @@ class ProgressBar {
   bool enabled_;
 };
 // Prints "kairos: <message>" to stderr and returns 1.
+struct ModelsArgs {
+  std::string workspace;
+  bool json = false;
+  std::string out;   // export: the snapshot file to write
+  std::string in;    // import: the snapshot file to read
+};
+// kairos models: the adaptive models' health from the workspace's model file.
+int RunModels(const ModelsArgs& args);
+int RunModelsExport(const ModelsArgs& args);
+int RunModelsImport(const ModelsArgs& args);
+
 int Fail(const std::string& message);
 
 }  // namespace kairos::app

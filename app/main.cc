@@ -94,6 +94,18 @@ int main(int argc, char** argv) {
   ope_cmd->add_option("--seed", ope.seed, "Bootstrap seed (same seed, same intervals)");
   ope_cmd->add_flag("--json", ope.json, "Machine-readable output");
 
+  ModelsArgs models;
+  auto* models_cmd = app.add_subcommand("models", "Adaptive models: health (responses, AUC, calibration, predictors), export, import");
+  models_cmd->add_option("--workspace,-w", models.workspace, "Workspace folder");
+  models_cmd->add_flag("--json", models.json, "Machine-readable output (as GET /v1/models)");
+  auto* mexport_cmd = models_cmd->add_subcommand("export", "Copy the model snapshot to a file (to import elsewhere)");
+  mexport_cmd->add_option("--workspace,-w", models.workspace, "Workspace folder")->required();
+  mexport_cmd->add_option("--out,-o", models.out, "Snapshot file to write")->required();
+  auto* mimport_cmd = models_cmd->add_subcommand(
+      "import", "Replace the workspace's models with a snapshot (server must not be running; POST /v1/admin/models/import while it is)");
+  mimport_cmd->add_option("--workspace,-w", models.workspace, "Workspace folder")->required();
+  mimport_cmd->add_option("--in,-i", models.in, "Snapshot file to read")->required();
+
   CLI11_PARSE(app, argc, argv);
   if (*init_cmd) return RunInit(init);
   if (*check_cmd) return RunCheck(check);
@@ -105,5 +117,11 @@ int main(int argc, char** argv) {
   if (*decide_cmd) return RunDecide(decide);
   if (*dexport_cmd) return RunDecisionsExport(dexport);
   if (*ope_cmd) return RunOpe(ope);
+  if (*mexport_cmd) return RunModelsExport(models);
+  if (*mimport_cmd) return RunModelsImport(models);
+  if (*models_cmd) {
+    if (models.workspace.empty()) return Fail("models: --workspace is required");
+    return RunModels(models);
+  }
   return 1;
 }

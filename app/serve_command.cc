@@ -1,7 +1,10 @@
 // kairos serve: the server on a workspace until SIGINT/SIGTERM.
 #include <signal.h>
 
+#include <condition_variable>
 #include <cstdio>
+#include <mutex>
+#include <thread>
 
 #include "app/commands.h"
 #include "catalog/catalog.h"
@@ -46,6 +49,7 @@ int RunServe(const ServeArgs& args) {
   }
   const EngineStats st = (*engine)->Stats();
   DecisionService decisions(engine->get(), &clock, *decisioning);
+  decisions.SetModelFile(DecisionService::ModelFile(*ws));
   if (Status s = decisions.Start(); !s.ok()) {
     server.Stop();
     return Fail(s.message());
@@ -57,11 +61,35 @@ int RunServe(const ServeArgs& args) {
               static_cast<long long>(st.recovery_ms), (*decisioning)->catalog.actions.size());
   std::fflush(stdout);
 
+  // Once a second: responses that timed out become `ignored`; the model file is saved every
+  // learning.snapshot_interval.
+  std::mutex maintenance_mu;
+  std::condition_variable maintenance_cv;
+  bool stopping = false;
+  std::thread maintenance([&] {
+    std::unique_lock lock(maintenance_mu);
+    std::string last_error;
+    while (!maintenance_cv.wait_for(lock, std::chrono::seconds(1), [&] { return stopping; })) {
+      lock.unlock();
+      const Status s = decisions.Maintain();
+      if (!s.ok() && s.message() != last_error) std::fprintf(stderr, "maintenance: %s\n", s.message().c_str());
+      last_error = s.ok() ? "" : s.message();
+      lock.lock();
+    }
+  });
+
   int sig = 0;
   sigwait(&signals, &sig);
   std::printf("stopping (%s)\n", sig == SIGINT ? "SIGINT" : "SIGTERM");
   std::fflush(stdout);
   server.Stop();
+  {
+    std::lock_guard lock(maintenance_mu);
+    stopping = true;
+  }
+  maintenance_cv.notify_all();
+  maintenance.join();
+  if (Status s = decisions.SaveModels(); !s.ok()) std::fprintf(stderr, "saving the models: %s\n", s.message().c_str());
   engine->reset();  // checkpoint: the next start replays nothing
   return 0;
 }

@@ -50,7 +50,7 @@ Status WriteNewFile(const std::string& path, std::string_view text) {
 }
 
 int RunInit(const InitArgs& args) {
-  for (const char* f : {"policies.yaml", "catalog.yaml"}) {
+  for (const char* f : {"policies.yaml", "catalog.yaml", "learning.yaml"}) {
     if (std::filesystem::exists(std::filesystem::path(args.dir) / f)) {
       return Fail((std::filesystem::path(args.dir) / f).string() + " already exists; not overwritten");
     }
@@ -65,6 +65,7 @@ int RunInit(const InitArgs& args) {
     s = WriteNewFile((std::filesystem::path(args.dir) / "catalog.yaml").string(),
                      args.demo ? DemoCatalogYaml() : DefaultCatalogYaml());
   }
+  if (s.ok()) s = WriteNewFile((std::filesystem::path(args.dir) / "learning.yaml").string(), DefaultLearningYaml());
   if (!s.ok()) return Fail(s.message());
   if (args.json) {
     rapidjson::StringBuffer sb;
@@ -78,11 +79,12 @@ int RunInit(const InitArgs& args) {
     w.String("schema.yaml");
     w.String("policies.yaml");
     w.String("catalog.yaml");
+    w.String("learning.yaml");
     w.EndArray();
     w.EndObject();
     std::printf("%s\n", sb.GetString());
   } else {
-    std::printf("Created workspace %s (kairos.yaml, schema.yaml, policies.yaml, catalog.yaml)%s.\nNext: kairos check --workspace %s\n",
+    std::printf("Created workspace %s (kairos.yaml, schema.yaml, policies.yaml, catalog.yaml, learning.yaml)%s.\nNext: kairos check --workspace %s\n",
                 args.dir.c_str(), args.demo ? " for the demo operator" : "", args.dir.c_str());
   }
   return 0;

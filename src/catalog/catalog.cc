@@ -16,6 +16,7 @@
 #include <utility>
 #include <vector>
 
+#include "catalog/scalar_position.h"
 #include "common/hash.h"
 #include "common/time_format.h"
 #include "schema/yaml_util.h"
@@ -47,6 +48,7 @@ namespace {
 
 constexpr const char* kPoliciesFile = "policies.yaml";
 constexpr const char* kCatalogFile = "catalog.yaml";
+constexpr const char* kLearningFile = "learning.yaml";
 
 enum RuleKind { kEligibility = 0, kApplicability = 1, kSuitability = 2, kRuleKinds = 3 };
 constexpr const char* kRuleKindNames[kRuleKinds] = {"eligibility", "applicability", "suitability"};
@@ -67,58 +69,6 @@ bool ValidContextName(std::string_view s) {
     if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_')) return false;
   }
   return true;
-}
-
-// Where byte `offset` of a scalar's value is in the file text, as 1-based line and column.
-//
-// The value is aligned with the source from the scalar's mark: quotes, escapes' backslashes,
-// indentation and line breaks that YAML folds are skipped, so offsets map correctly into
-// quoted, plain multi-line and block (| and >) scalars. When the alignment fails (an escape
-// such as \n that has no literal counterpart before the offset), the position falls back to
-// the scalar's column + offset (+1 for the opening quote) on the scalar's first line.
-struct TextPosition {
-  int line = 0;
-  int column = 0;
-};
-
-TextPosition LocateInScalar(std::string_view text, const YAML::Node& node, size_t offset) {
-  const YAML::Mark mark = node.Mark();
-  const std::string& value = node.Scalar();
-  TextPosition fallback{mark.line + 1, mark.column + 1 + static_cast<int>(offset)};
-  if (mark.pos < 0 || static_cast<size_t>(mark.pos) >= text.size()) return fallback;
-  size_t p = static_cast<size_t>(mark.pos);
-  const char first = text[p];
-  if (first == '"' || first == '\'') {
-    ++fallback.column;
-    ++p;
-  } else if (first == '|' || first == '>') {
-    p = text.find('\n', p);
-    if (p == std::string_view::npos) return fallback;
-    ++p;
-  }
-  offset = std::min(offset, value.size());
-  for (size_t i = 0; i < offset + 1 && i < value.size(); ++i) {
-    const char v = value[i];
-    for (;; ++p) {
-      if (p >= text.size()) return fallback;
-      const char s = text[p];
-      if (s == v || ((v == ' ' || v == '\n') && s == '\n')) break;
-      const bool skippable =
-          s == ' ' || s == '\t' || s == '\n' || s == '\r' || s == '\\' || s == '"' || s == '\'';
-      if (!skippable) return fallback;
-    }
-    if (i == offset) break;
-    ++p;
-  }
-  // p is now the source position of value[offset] (or just past the last character). Count
-  // lines from the mark only: a catalog has many rules and the file may be large.
-  TextPosition pos;
-  pos.line = mark.line + 1;
-  for (size_t i = static_cast<size_t>(mark.pos); i < p; ++i) pos.line += text[i] == '\n';
-  const size_t newline = p == 0 ? std::string_view::npos : text.rfind('\n', p - 1);
-  const size_t line_start = newline == std::string_view::npos ? 0 : newline + 1;
-  pos.column = static_cast<int>(p - line_start) + 1;
-  return pos;
 }
 
 // An action or a template as written; fields absent here come from the `extends` chain.
@@ -875,8 +825,10 @@ Result<std::shared_ptr<const Decisioning>> Build(std::string_view policies_yaml,
                                                  std::string_view catalog_yaml,
                                                  std::shared_ptr<const Schema> schema,
                                                  std::optional<Policies> policies,
+                                                 std::string_view learning_yaml,
                                                  const std::string& policies_file = kPoliciesFile,
-                                                 const std::string& catalog_file = kCatalogFile) {
+                                                 const std::string& catalog_file = kCatalogFile,
+                                                 const std::string& learning_file = kLearningFile) {
   if (schema == nullptr) return InvalidArgument("decisioning needs a schema");
   auto d = std::make_shared<Decisioning>();
   d->schema = schema;
@@ -892,9 +844,17 @@ Result<std::shared_ptr<const Decisioning>> Build(std::string_view policies_yaml,
     // yaml-cpp throws on some malformed trees while iterating; keep exceptions inside.
     return YamlError(catalog_file, e.mark, e.msg);
   }
+  if (learning_yaml.empty()) {
+    d->learning = Learning::Disabled(d->catalog);
+  } else {
+    KAIROS_ASSIGN_OR_RETURN(d->learning,
+                            Learning::Parse(learning_yaml, learning_file, *d->features, d->catalog));
+  }
   std::string both(policies_yaml);
   both += '\0';
   both += catalog_yaml;
+  both += '\0';
+  both += learning_yaml;
   d->version = Hex64(StableHash64(both));
   return std::shared_ptr<const Decisioning>(std::move(d));
 }
@@ -903,8 +863,8 @@ Result<std::shared_ptr<const Decisioning>> Build(std::string_view policies_yaml,
 
 Result<std::shared_ptr<const Decisioning>> Decisioning::Parse(
     std::string_view policies_yaml, std::string_view catalog_yaml,
-    std::shared_ptr<const Schema> schema) {
-  return Build(policies_yaml, catalog_yaml, std::move(schema), std::nullopt);
+    std::shared_ptr<const Schema> schema, std::string_view learning_yaml) {
+  return Build(policies_yaml, catalog_yaml, std::move(schema), std::nullopt, learning_yaml);
 }
 
 Result<std::shared_ptr<const Decisioning>> Decisioning::Load(const std::string& dir,
@@ -924,8 +884,15 @@ Result<std::shared_ptr<const Decisioning>> Decisioning::Load(const std::string& 
   if (fs::exists(catalog_path, ec)) {
     KAIROS_ASSIGN_OR_RETURN(catalog_text, ReadFile(catalog_path));
   }
-  return Build(policies_text, catalog_text, std::move(schema), std::move(fallback), policies_path,
-               catalog_path);
+  const std::string learning_path = (fs::path(dir) / kLearningFile).string();
+  std::string learning_text;
+  if (fs::exists(learning_path, ec)) {
+    KAIROS_ASSIGN_OR_RETURN(learning_text, ReadFile(learning_path));
+    // An empty file still turns the models on.
+    if (learning_text.empty()) learning_text = "\n";
+  }
+  return Build(policies_text, catalog_text, std::move(schema), std::move(fallback), learning_text,
+               policies_path, catalog_path, learning_path);
 }
 
 }  // namespace kairos

@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "catalog/features.h"
+#include "catalog/learning.h"
 #include "common/clock.h"
 #include "common/status.h"
 #include "expr/expr.h"
@@ -186,16 +187,20 @@ struct Decisioning {
   Policies policies;
   Catalog catalog;
   std::shared_ptr<const FeatureSpace> features;
-  std::string version;  // hex digest of both files' bytes, logged with every decision
+  Learning learning;    // learning.yaml (models off without it)
+  std::string version;  // hex digest of the files' bytes, logged with every decision
 
-  // Loads `<dir>/policies.yaml` and `<dir>/catalog.yaml`. A workspace without them gets an
-  // empty catalog and default policies (every decision is then "no action").
+  // Loads `<dir>/policies.yaml`, `<dir>/catalog.yaml` and `<dir>/learning.yaml`. A workspace
+  // without them gets an empty catalog, default policies (every decision is then "no action")
+  // and no adaptive models.
   static Result<std::shared_ptr<const Decisioning>> Load(const std::string& dir,
                                                          std::shared_ptr<const Schema> schema);
-  // The same from texts (tests); file names prefix the errors.
+  // The same from texts (tests); file names prefix the errors. An empty `learning_yaml` means
+  // no learning.yaml.
   static Result<std::shared_ptr<const Decisioning>> Parse(std::string_view policies_yaml,
                                                           std::string_view catalog_yaml,
-                                                          std::shared_ptr<const Schema> schema);
+                                                          std::shared_ptr<const Schema> schema,
+                                                          std::string_view learning_yaml = {});
 };
 
 // The commented files `kairos init` writes (minimal) and `kairos init --demo` writes (the demo
@@ -204,5 +209,7 @@ std::string_view DefaultPoliciesYaml();
 std::string_view DefaultCatalogYaml();
 std::string_view DemoPoliciesYaml();
 std::string_view DemoCatalogYaml();
+// learning.yaml for both (the demo and a new workspace share the default schema).
+std::string_view DefaultLearningYaml();
 
 }  // namespace kairos

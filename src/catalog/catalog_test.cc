@@ -93,6 +93,20 @@ TEST(ShippedFiles, DefaultLoads) {
   EXPECT_DOUBLE_EQ(dec.policies.control_group.share, 0.05);
 }
 
+TEST(ShippedFiles, LearningLoadsWithBothCatalogs) {
+  for (std::string_view catalog : {DefaultCatalogYaml(), DemoCatalogYaml()}) {
+    auto d = Decisioning::Parse(DemoPoliciesYaml(), catalog, DefaultSchema(), DefaultLearningYaml());
+    ASSERT_TRUE(d.ok()) << d.status().message();
+    const Learning& l = (*d)->learning;
+    EXPECT_TRUE(l.enabled);
+    EXPECT_EQ(l.predictors.size(), 12u);
+    EXPECT_EQ(l.exploration.method, learn::ExplorationMethod::kThompson);
+    EXPECT_GE(l.uplift.revenue_aggregate, 0);
+    EXPECT_GE(l.uplift.churn_aggregate, 0);
+    EXPECT_EQ(l.kind_by_action.size(), (*d)->catalog.actions.size());
+  }
+}
+
 TEST(ShippedFiles, DemoLoadsWithSixtyActionsOverFourIssues) {
   auto d = Decisioning::Parse(DemoPoliciesYaml(), DemoCatalogYaml(), DefaultSchema());
   ASSERT_TRUE(d.ok()) << d.status().message();

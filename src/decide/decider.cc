@@ -4,9 +4,11 @@
 #include <cmath>
 #include <optional>
 
+#include "common/hash.h"
 #include "common/time_format.h"
 #include "decide/contact_policy.h"
 #include "decide/control_group.h"
+#include "decide/exploration.h"
 #include "decide/feature_cache.h"
 #include "decide/rules.h"
 #include "decide/scoring.h"
@@ -67,6 +69,35 @@ const char* NoActionReason(Stage furthest, bool any_candidate) {
 
 std::string Rfc(TimestampMs t) { return FormatRfc3339(t); }
 
+// The learning predictors' values for this request. Times become days ago, durations days,
+// booleans the symbols "true" / "false".
+std::vector<learn::PredictorValue> PredictorValues(const Learning& learning, FeatureCache& features,
+                                                   TimestampMs now) {
+  std::vector<learn::PredictorValue> out(learning.predictors.size());
+  for (size_t i = 0; i < out.size(); ++i) {
+    const PredictorDef& p = learning.predictors[i];
+    const expr::Value v = p.expr->Evaluate(features);
+    learn::PredictorValue& o = out[i];
+    o.numeric = p.numeric;
+    if (v.is_null) continue;
+    o.missing = false;
+    switch (v.type) {
+      case expr::Type::kNumber: o.num = v.num; break;
+      case expr::Type::kTime: o.num = (static_cast<double>(now) - v.num) / 86400000.0; break;
+      case expr::Type::kDuration: o.num = v.num / 86400000.0; break;
+      case expr::Type::kBool: o.str = v.b ? "true" : "false"; break;
+      case expr::Type::kString: o.str = std::string(v.str); break;
+      default: o.missing = true; break;
+    }
+  }
+  return out;
+}
+
+double PriorLogit(double p) {
+  p = std::clamp(p, 1e-6, 1 - 1e-6);
+  return std::log(p / (1 - p));
+}
+
 }  // namespace
 
 Decision Decide(const Decisioning& d, const Profile& profile, const DecideRequest& req,
@@ -92,6 +123,22 @@ Decision Decide(const Decisioning& d, const Profile& profile, const DecideReques
   dec.contact.cap_room = contact.cap ? contact.cap_room : -1;
   const bool explain = req.explain;
   Stage furthest = Stage::kChannel;
+
+  // Adaptive models and exploration (learning.yaml).
+  const Learning& learning = d.learning;
+  const bool learn_on = learning.enabled && env.models != nullptr && env.bindings != nullptr;
+  const bool exploring = learn_on && learning.exploration.method != learn::ExplorationMethod::kNone;
+  std::shared_lock<std::shared_mutex> model_lock;
+  learn::EncodedPredictors encoded;
+  // Draws are reproducible: the same subscriber at the same time draws the same numbers.
+  Rng rng(learning.exploration.seed, StableHash64(req.subscriber_id), static_cast<uint64_t>(now));
+  if (learn_on) {
+    model_lock = env.models->Lock();
+    dec.predictors = PredictorValues(learning, features, now);
+    env.models->Encode(dec.predictors, &encoded);
+  }
+  std::vector<ScoredArm> arms;
+  const ArbitrationConfig& arbitration = policies.arbitration;
 
   std::vector<CandidateTrace> ranked;
   std::vector<CandidateTrace> mandatory;
@@ -129,11 +176,39 @@ Decision Decide(const Decisioning& d, const Profile& profile, const DecideReques
     if (a.type == ActionType::kMandatory) {
       t.stage = Stage::kChosen;
       t.propensity = a.propensity, t.value = features.CandidateValue(), t.cost = a.cost, t.levers = a.lever;
+      t.model_propensity = a.propensity;
+      t.probability = 1;
       mandatory.push_back(std::move(t));
       continue;
     }
-    if (!PassActionPolicies(contact, policies, a, catalog.groups[a.group].key, profile, now, explain, &t) ||
-        !ScoreCandidate(policies.arbitration, a, features, explain, &t)) {
+    if (!PassActionPolicies(contact, policies, a, catalog.groups[a.group].key, profile, now, explain, &t)) {
+      drop(std::move(t));
+      continue;
+    }
+    learn::Estimate estimate{PriorLogit(a.propensity), 0};
+    double propensity = a.propensity;
+    learn::ModelStore::Entry* model =
+        learn_on ? (*env.bindings)[i * policies.channels.size() + static_cast<size_t>(channel)] : nullptr;
+    if (model != nullptr) {
+      estimate = env.models->Score(model, encoded);
+      t.learned = true;
+      propensity = ExplorationPropensity(learning.exploration, estimate, rng);
+    }
+    t.model_propensity = model != nullptr ? estimate.propensity() : a.propensity;
+    const bool passed = ScoreCandidate(arbitration, a, propensity, features, explain, &t);
+    if (exploring && t.scored) {
+      ScoredArm arm;
+      arm.action = t.action;
+      arm.group = a.group;
+      arm.estimate = estimate;
+      arm.rest = std::pow(t.context_weight, arbitration.weight_context) *
+                 std::pow(std::max(0.0, t.value), arbitration.weight_value) *
+                 std::pow(t.levers, arbitration.weight_levers);
+      arm.value = t.value;
+      arm.cost = t.cost;
+      arms.push_back(arm);
+    }
+    if (!passed) {
       drop(std::move(t));
       continue;
     }
@@ -150,6 +225,7 @@ Decision Decide(const Decisioning& d, const Profile& profile, const DecideReques
     c.treatment = static_cast<int>(a.TreatmentFor(channel) - a.treatments.data());
     c.mandatory = is_mandatory;
     c.priority = t.priority, c.propensity = t.propensity, c.value = t.value, c.cost = t.cost;
+    c.model_propensity = t.model_propensity;
     t.stage = Stage::kChosen;
     t.probability = 1;
     dec.actions.push_back(c);
@@ -162,9 +238,15 @@ Decision Decide(const Decisioning& d, const Profile& profile, const DecideReques
       choose(t, true);
     }
   }
-  std::stable_sort(ranked.begin(), ranked.end(), [](const CandidateTrace& x, const CandidateTrace& y) {
-    return x.priority > y.priority;
-  });
+  if (exploring && EpsilonExplores(learning.exploration, rng)) {
+    // ε-greedy: this decision explores with a uniformly random order.
+    dec.explored = true;
+    for (size_t k = ranked.size(); k > 1; --k) std::swap(ranked[k - 1], ranked[rng.Below(k)]);
+  } else {
+    std::stable_sort(ranked.begin(), ranked.end(), [](const CandidateTrace& x, const CandidateTrace& y) {
+      return x.priority > y.priority;
+    });
+  }
   const int room = std::min(limit - static_cast<int>(dec.actions.size()), contact.cap_room);
   int taken = 0;
   std::vector<int> per_group(catalog.groups.size(), 0);
@@ -190,6 +272,24 @@ Decision Decide(const Decisioning& d, const Profile& profile, const DecideReques
       continue;
     }
     furthest = std::max(furthest, t.stage);
+  }
+
+  if (exploring && !arms.empty()) {
+    // The probability the randomized policy shows each candidate (for off-policy evaluation).
+    std::vector<int> arm_of_action(catalog.actions.size(), -1);
+    for (size_t k = 0; k < arms.size(); ++k) arm_of_action[arms[k].action] = static_cast<int>(k);
+    for (const CandidateTrace& t : ranked) arms[arm_of_action[t.action]].chosen = t.stage == Stage::kChosen;
+    const std::vector<double> shown =
+        ChoiceProbabilities(learning.exploration, arbitration, arms, std::max(room, 0), rng);
+    for (CandidateTrace& t : ranked) t.probability = shown[arm_of_action[t.action]];
+    if (explain) {
+      for (CandidateTrace& t : dec.candidates) {
+        if (t.scored) t.probability = shown[arm_of_action[t.action]];
+      }
+    }
+    for (ChosenAction& c : dec.actions) {
+      if (!c.mandatory) c.probability = shown[arm_of_action[c.action]];
+    }
   }
 
   if (InControlGroup(policies.control_group, req.subscriber_id, now)) {

@@ -16,6 +16,7 @@
 #include "common/timezone.h"
 #include "decide/decision.h"
 #include "decide/volume_ledger.h"
+#include "learn/model_store.h"
 #include "profile/profile.h"
 
 namespace kairos {
@@ -24,6 +25,10 @@ struct DecideEnv {
   TimeZoneCache* zones = nullptr;
   VolumeLedger* ledger = nullptr;  // null: volume limits are not checked
   bool reserve = true;             // false: check volumes without reserving (dry runs)
+  // Adaptive models (learning.yaml): the store and, per action × channel
+  // (index action * channels + channel), the bound model or null. Null store: priors.
+  learn::ModelStore* models = nullptr;
+  const std::vector<learn::ModelStore::Entry*>* bindings = nullptr;
 };
 
 // Decides. `channel` is an index into decisioning.policies.channels. Fills every field of the

@@ -11,6 +11,7 @@
 
 #include "common/clock.h"
 #include "expr/expr.h"
+#include "learn/adaptive_model.h"
 
 namespace kairos {
 
@@ -72,8 +73,11 @@ struct CandidateTrace {
   int rule_line = 0;           // catalog.yaml line of the rule
   std::vector<SeenValue> seen; // the values the failed rule read (explain only)
   bool scored = false;         // P, C, V, L and priority are set
+  // P as ranked (a Thompson draw when exploring); model_propensity is the model's mean.
   double propensity = 0, context_weight = 0, value = 0, levers = 0, priority = 0, cost = 0;
-  double probability = 0;      // the probability the policy gave it (1 for a chosen action)
+  double model_propensity = 0;
+  bool learned = false;        // P comes from an adaptive model (else the action's prior)
+  double probability = 0;      // the probability the policy shows it (explore: estimated)
 };
 
 struct ChosenAction {
@@ -81,6 +85,8 @@ struct ChosenAction {
   int treatment = -1;  // index into Action::treatments
   bool mandatory = false;
   double priority = 0, propensity = 0, value = 0, cost = 0;
+  double model_propensity = 0;
+  double probability = 1;  // the probability the policy shows it (logged for evaluation)
 };
 
 // What the request-level contact policies found (shown in explanations).
@@ -106,6 +112,10 @@ struct Decision {
   std::vector<CandidateTrace> candidates;  // every candidate (explain) or the ranked ones
   ContactSummary contact;
   std::string catalog_version;
+  // The learning predictors' values (learning.yaml order) when models are on; logged so that a
+  // response can teach the models what the decision saw.
+  std::vector<learn::PredictorValue> predictors;
+  bool explored = false;  // ε-greedy took a random order
 };
 
 }  // namespace kairos

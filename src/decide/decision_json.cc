@@ -62,6 +62,10 @@ void WriteChosen(JsonWriter& w, const Decisioning& d, const Decision& dec, const
   Num(w, c.priority);
   Key(w, "propensity");
   Num(w, c.propensity);
+  if (c.model_propensity != c.propensity) {
+    Key(w, "model_propensity");
+    Num(w, c.model_propensity);
+  }
   Key(w, "value");
   Num(w, c.value);
   Key(w, "cost");
@@ -69,9 +73,22 @@ void WriteChosen(JsonWriter& w, const Decisioning& d, const Decision& dec, const
   if (full) {
     Key(w, "mandatory");
     w.Bool(c.mandatory);
-  } else {
-    Key(w, "probability");
-    w.Double(1.0);
+  }
+  Key(w, "probability");
+  Num(w, c.probability);
+  w.EndObject();
+}
+
+// The learning predictors' values as an object {"agg.data_mb(30d)": 812.5, "profile.plan": "M"}.
+void WritePredictors(JsonWriter& w, const Decisioning& d, const Decision& dec) {
+  Key(w, "predictors");
+  w.StartObject();
+  for (size_t i = 0; i < dec.predictors.size() && i < d.learning.predictors.size(); ++i) {
+    const learn::PredictorValue& v = dec.predictors[i];
+    Key(w, d.learning.predictors[i].name);
+    if (v.missing) w.Null();
+    else if (v.numeric) Num(w, v.num);
+    else Str(w, v.str);
   }
   w.EndObject();
 }
@@ -108,6 +125,10 @@ void WriteCandidate(JsonWriter& w, const Decisioning& d, const CandidateTrace& t
   if (t.scored) {
     Key(w, "propensity");
     Num(w, t.propensity);
+    if (t.learned) {
+      Key(w, "model_propensity");
+      Num(w, t.model_propensity);
+    }
     if (full) {
       Key(w, "context_weight");
       Num(w, t.context_weight);
@@ -171,6 +192,15 @@ std::string DecisionToJson(const Decisioning& d, const Decision& dec, bool expla
     if (dec.contact.cap_room < 0) w.Null();
     else w.Int(dec.contact.cap_room);
     w.EndObject();
+    if (d.learning.enabled) {
+      Key(w, "exploration");
+      w.String(learn::ExplorationMethodName(d.learning.exploration.method));
+      if (dec.explored) {
+        Key(w, "explored");
+        w.Bool(true);
+      }
+      WritePredictors(w, d, dec);
+    }
     if (!dec.counterfactual.empty()) {
       Key(w, "counterfactual");
       w.StartArray();
@@ -225,6 +255,7 @@ std::string DecisionRecordJson(const Decisioning& d, const Decision& dec, const 
   Key(w, "no_action_reason");
   if (dec.no_action_reason.empty()) w.Null();
   else Str(w, dec.no_action_reason);
+  if (d.learning.enabled) WritePredictors(w, d, dec);
   if (!profile_bytes.empty()) {
     std::string b64;
     b64.reserve(profile_bytes.size() * 4 / 3 + 4);

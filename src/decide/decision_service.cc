@@ -6,12 +6,15 @@
 
 #include <chrono>
 #include <cstdio>
+#include <filesystem>
 
 #include "common/base64.h"
 #include "common/hash.h"
 #include "common/time_format.h"
 #include "decide/decider.h"
 #include "decide/decision_json.h"
+#include "decide/model_json.h"
+#include "decide/uplift_report.h"
 #include "schema/json_write.h"
 
 namespace kairos {
@@ -41,13 +44,53 @@ DecisionService::DecisionService(Engine* engine, const Clock* clock,
                                  std::shared_ptr<const Decisioning> decisioning)
     : engine_(engine),
       clock_(clock),
-      decisioning_(std::move(decisioning)),
+      bound_(std::make_shared<const Bound>(Bound{std::move(decisioning), {}})),
       salt_(static_cast<uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count())) {}
 
+std::string DecisionService::ModelFile(const Workspace& ws) {
+  return (std::filesystem::path(ws.StorePath()) / "models.kmdl").string();
+}
+
+std::shared_ptr<const DecisionService::Bound> DecisionService::Bind(std::shared_ptr<const Decisioning> d) {
+  auto b = std::make_shared<Bound>();
+  b->decisioning = d;
+  if (!d->learning.enabled) return b;
+  const std::vector<learn::PredictorSpec> specs = d->learning.Specs();
+  const std::vector<learn::PredictorSpec> current = models_.predictors();
+  const bool same = specs.size() == current.size() &&
+                    std::equal(specs.begin(), specs.end(), current.begin(), [](const auto& x, const auto& y) {
+                      return x.name == y.name && x.numeric == y.numeric;
+                    });
+  if (!same) models_.Configure(specs);
+  const size_t channels = d->policies.channels.size();
+  b->bindings.assign(d->catalog.actions.size() * channels, nullptr);
+  for (size_t i = 0; i < d->catalog.actions.size(); ++i) {
+    const Action& a = d->catalog.actions[i];
+    learn::ModelSettings s = d->learning.defaults;
+    s.kind = d->learning.kind_by_action[i];
+    s.prior_propensity = a.propensity;
+    for (const Treatment& t : a.treatments) {
+      b->bindings[i * channels + static_cast<size_t>(t.channel)] = models_.Bind(t.id, s);
+    }
+  }
+  return b;
+}
+
 Status DecisionService::Start() {
+  const auto d = decisioning();
+  if (d->learning.enabled) models_.Configure(d->learning.Specs());
+  if (!model_file_.empty()) {
+    auto cursor = models_.LoadFile(model_file_);
+    if (cursor.ok()) {
+      timeout_cursor_.store(*cursor);
+    } else if (cursor.status().code() != ErrorCode::kNotFound) {
+      return cursor.status();
+    }
+  }
+  bound_.store(Bind(d));
+  last_model_save_.store(clock_->Now());
   // Today's impressions of actions with daily limits, so a restart does not reset the day. Only
   // the shown-actions list of each entry is read (no JSON); costs are the catalog's.
-  const auto d = decisioning();
   bool any_limits = false;
   for (const Action& a : d->catalog.actions) {
     for (size_t c = 0; c < d->policies.channels.size(); ++c) any_limits |= VolumeLedger::HasLimits(a, static_cast<int>(c));
@@ -106,6 +149,11 @@ Result<DecideOutcome> DecisionService::Decide(const DecideRequest& req, const De
   env.zones = &zones_;
   env.ledger = &ledger_;
   env.reserve = !req.dry_run;
+  const auto bound = bound_.load();
+  if (bound->decisioning.get() == &d && !bound->bindings.empty()) {
+    env.models = &models_;
+    env.bindings = &bound->bindings;
+  }
   DecideOutcome out;
   out.decision = kairos::Decide(d, profile, req, channel, now, env);
   Decision& dec = out.decision;
@@ -124,6 +172,7 @@ Result<DecideOutcome> DecisionService::Decide(const DecideRequest& req, const De
   stats_.decisions.fetch_add(1, std::memory_order_relaxed);
   if (dec.actions.empty()) stats_.no_action.fetch_add(1, std::memory_order_relaxed);
   if (dec.control) stats_.control_group.fetch_add(1, std::memory_order_relaxed);
+  if (dec.explored) stats_.explored.fetch_add(1, std::memory_order_relaxed);
   stats_.actions_shown.fetch_add(static_cast<int64_t>(dec.actions.size()), std::memory_order_relaxed);
   out.json = DecisionToJson(d, dec, req.explain, req.dry_run);
   return out;
@@ -190,6 +239,26 @@ Result<ResponseOutcome> DecisionService::Respond(const ResponseRequest& req) {
                                req.decision_id + " (shown: " + (offered.empty() ? "none" : offered) + ")",
                            "/action_id");
   }
+  // A response the models learn from (positive or negative) teaches them once per decision and
+  // action: "accepted" then "converted" is one positive. Serialised per subscriber so that two
+  // concurrent responses cannot both be the first.
+  const auto bound = bound_.load();
+  const Learning& learning = bound->decisioning->learning;
+  const int outcome = OutcomeIndex(req.outcome);
+  const bool label = learning.enabled && outcome >= 0 && (learning.positive[outcome] || learning.negative[outcome]);
+  std::unique_lock<std::mutex> lock(StripeOf(stored.subscriber_id), std::defer_lock);
+  bool labelled_before = false;
+  if (label) {
+    lock.lock();
+    thread_local Profile profile;
+    KAIROS_RETURN_IF_ERROR(engine_->ReadProfile(stored.subscriber_id, &profile, nullptr));
+    const uint32_t decision_key = HistoryKey(req.decision_id), action_key = HistoryKey(req.action_id);
+    for (const Interaction& h : profile.interactions) {
+      if (h.decision != decision_key || h.action != action_key || h.kind == InteractionKind::kImpression) continue;
+      const int o = static_cast<int>(h.kind) - 1;
+      labelled_before |= learning.positive[o] || learning.negative[o];
+    }
+  }
   rapidjson::StringBuffer sb;
   JsonWriter w(sb);
   w.StartObject();
@@ -217,7 +286,119 @@ Result<ResponseOutcome> DecisionService::Respond(const ResponseRequest& req) {
   out.recorded = r.accepted > 0;
   out.subscriber_id = stored.subscriber_id;
   (out.recorded ? stats_.responses : stats_.duplicate_responses).fetch_add(1, std::memory_order_relaxed);
+  if (out.recorded && label && !labelled_before) Learn(*bound, stored, req.action_id, learning.positive[outcome]);
   return out;
+}
+
+void DecisionService::Learn(const Bound& b, const StoredDecision& stored, std::string_view action_id,
+                            bool positive) {
+  const Decisioning& d = *b.decisioning;
+  if (b.bindings.empty()) return;
+  const int action = d.catalog.ActionIndex(action_id);
+  const int channel = d.policies.ChannelIndex(stored.channel);
+  if (action < 0 || channel < 0) return;  // no longer in the catalog: no model to teach
+  learn::ModelStore::Entry* model =
+      b.bindings[static_cast<size_t>(action) * d.policies.channels.size() + static_cast<size_t>(channel)];
+  if (model == nullptr) return;
+  // The predictors as the decision saw them, matched by name (a predictor added since is missing).
+  auto doc = ParseRecord(stored);
+  if (!doc.ok()) return;
+  std::vector<learn::PredictorValue> values(d.learning.predictors.size());
+  if (auto it = doc->FindMember("predictors"); it != doc->MemberEnd() && it->value.IsObject()) {
+    for (size_t i = 0; i < values.size(); ++i) {
+      auto m = it->value.FindMember(d.learning.predictors[i].name.c_str());
+      if (m == it->value.MemberEnd()) continue;
+      if (m->value.IsNumber()) {
+        values[i] = {false, true, m->value.GetDouble(), ""};
+      } else if (m->value.IsString()) {
+        values[i] = {false, false, 0, std::string(m->value.GetString(), m->value.GetStringLength())};
+      }
+    }
+  }
+  learn::EncodedPredictors encoded;
+  auto lock = models_.Lock();
+  models_.Encode(values, &encoded);
+  models_.Update(model, encoded, positive);
+  stats_.model_updates.fetch_add(1, std::memory_order_relaxed);
+}
+
+std::string DecisionService::ModelsJson() const { return ModelReportsToJson(models_.Health()); }
+
+Result<std::string> DecisionService::ModelJson(std::string_view id) const {
+  KAIROS_ASSIGN_OR_RETURN(learn::ModelStore::ModelReport r, models_.HealthOf(id));
+  return ModelReportToJson(r);
+}
+
+std::string DecisionService::ExportModels() const { return models_.Snapshot(timeout_cursor_.load()); }
+
+Status DecisionService::ImportModels(std::string_view snapshot) {
+  KAIROS_RETURN_IF_ERROR(learn::ModelStore::Validate(snapshot).status());
+  KAIROS_ASSIGN_OR_RETURN(int64_t cursor, models_.Restore(snapshot));
+  (void)cursor;  // the sweep cursor is this environment's own
+  return SaveModels();
+}
+
+Status DecisionService::SaveModels() const {
+  if (model_file_.empty()) return Status::Ok();
+  return models_.SaveFile(model_file_, timeout_cursor_.load());
+}
+
+Result<int64_t> DecisionService::SweepTimeouts() {
+  const auto bound = bound_.load();
+  const Learning& learning = bound->decisioning->learning;
+  if (!learning.enabled || learning.response_timeout_ms <= 0) return int64_t{0};
+  std::lock_guard<std::mutex> sweep(sweep_mu_);
+  const TimestampMs until = clock_->Now() - learning.response_timeout_ms;
+  const TimestampMs from = timeout_cursor_.load();
+  if (until <= from) return int64_t{0};
+  // Collect first: responding writes through the engine, which the iteration must not overlap.
+  std::vector<std::pair<std::string, std::string>> pending;  // decision, action
+  std::vector<std::string> subscribers;
+  const std::string end = DecisionIdPrefix(until);
+  KAIROS_RETURN_IF_ERROR(engine_->ForEachDecision(DecisionIdPrefix(from), [&](const StoredDecision& s) {
+    if (s.decision_id >= end) return false;
+    ForEachShownAction(s.actions, [&](const ShownAction& a) {
+      pending.emplace_back(s.decision_id, std::string(a.action));
+      subscribers.push_back(s.subscriber_id);
+    });
+    return true;
+  }));
+  int64_t recorded = 0;
+  thread_local Profile profile;
+  for (size_t i = 0; i < pending.size(); ++i) {
+    // Answered already (any outcome)? Then it is not silence.
+    if (!engine_->ReadProfile(subscribers[i], &profile, nullptr).ok()) continue;
+    const uint32_t decision_key = HistoryKey(pending[i].first), action_key = HistoryKey(pending[i].second);
+    bool answered = false;
+    for (const Interaction& h : profile.interactions) {
+      answered |= h.decision == decision_key && h.action == action_key && h.kind != InteractionKind::kImpression;
+    }
+    if (answered) continue;
+    ResponseRequest r;
+    r.decision_id = pending[i].first;
+    r.action_id = pending[i].second;
+    r.outcome = "ignored";
+    auto out = Respond(r);
+    if (out.ok() && out->recorded) ++recorded;
+  }
+  timeout_cursor_.store(until);
+  stats_.timeouts.fetch_add(recorded, std::memory_order_relaxed);
+  return recorded;
+}
+
+Status DecisionService::Maintain() {
+  auto swept = SweepTimeouts();
+  const TimestampMs now = clock_->Now();
+  const int64_t interval = decisioning()->learning.snapshot_interval_ms;
+  if (now - last_model_save_.load() >= interval) {
+    last_model_save_.store(now);
+    KAIROS_RETURN_IF_ERROR(SaveModels());
+  }
+  return swept.status();
+}
+
+Result<std::string> DecisionService::UpliftJson(TimestampMs since) const {
+  return UpliftReport(*engine_, *decisioning(), since, clock_->Now());
 }
 
 Result<std::string> DecisionService::DecisionRecord(std::string_view decision_id) {
@@ -301,7 +482,7 @@ Status DecisionService::Reload(const std::string& dir) {
     stats_.failed_reloads.fetch_add(1, std::memory_order_relaxed);
     return loaded.status();
   }
-  decisioning_.store(*loaded);
+  bound_.store(Bind(*loaded));
   stats_.reloads.fetch_add(1, std::memory_order_relaxed);
   return Status::Ok();
 }
@@ -316,6 +497,9 @@ DecisionStats DecisionService::Stats() const {
   s.duplicate_responses = stats_.duplicate_responses.load();
   s.reloads = stats_.reloads.load();
   s.failed_reloads = stats_.failed_reloads.load();
+  s.model_updates = stats_.model_updates.load();
+  s.timeouts = stats_.timeouts.load();
+  s.explored = stats_.explored.load();
   return s;
 }
 

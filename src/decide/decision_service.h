@@ -24,6 +24,7 @@
 #include "decide/decision.h"
 #include "decide/volume_ledger.h"
 #include "ingest/engine.h"
+#include "learn/model_store.h"
 
 namespace kairos {
 
@@ -46,6 +47,9 @@ struct DecisionStats {
   int64_t duplicate_responses = 0;
   int64_t reloads = 0;
   int64_t failed_reloads = 0;
+  int64_t model_updates = 0;     // responses the adaptive models learned from
+  int64_t timeouts = 0;          // shown actions recorded as ignored after responses.timeout
+  int64_t explored = 0;          // decisions that explored (ε-greedy random order)
 };
 
 class DecisionService {
@@ -53,10 +57,18 @@ class DecisionService {
   // `engine` and `clock` must outlive the service.
   DecisionService(Engine* engine, const Clock* clock, std::shared_ptr<const Decisioning> decisioning);
 
-  // Rebuilds today's volume counts from the decision log. Call once before serving.
+  // Where the adaptive models are kept between runs (a snapshot file; empty: not kept). Call
+  // before Start.
+  void SetModelFile(std::string path) { model_file_ = std::move(path); }
+  // The workspace's model file: models.kmdl in the store folder.
+  static std::string ModelFile(const Workspace& ws);
+
+  // Loads the model snapshot (when there is one: a corrupt snapshot fails the start), binds the
+  // models of the catalog's actions, and rebuilds today's volume counts from the decision log.
+  // Call once before serving.
   Status Start();
 
-  std::shared_ptr<const Decisioning> decisioning() const { return decisioning_.load(); }
+  std::shared_ptr<const Decisioning> decisioning() const { return bound_.load()->decisioning; }
 
   // Errors: kInvalidArgument (malformed request, unknown channel or context field: field set),
   // kNotFound (unknown subscriber), errors of the engine when recording fails (nothing recorded).
@@ -81,15 +93,51 @@ class DecisionService {
 
   DecisionStats Stats() const;
 
+  // ---- adaptive models ----
+  // {"models":[{model health}...]} — every model, sorted by id.
+  std::string ModelsJson() const;
+  // One model's health; kNotFound when unknown.
+  Result<std::string> ModelJson(std::string_view id) const;
+  // The models as a snapshot (learn/model_store.h) / replaces them with one (kCorruption: the
+  // running models stay), then saves the model file.
+  std::string ExportModels() const;
+  Status ImportModels(std::string_view snapshot);
+  // Saves the model file (no-op without one).
+  Status SaveModels() const;
+  // Records shown actions whose decision is older than responses.timeout and that got no
+  // response as `ignored` (so the models learn from silence). Returns how many.
+  Result<int64_t> SweepTimeouts();
+  // Periodic work for a server: timeouts, then the model file every snapshot_interval.
+  Status Maintain();
+
+  // ---- reports ----
+  // Target vs control group per action and overall (GET /v1/reports/uplift): decisions since
+  // `since` (inclusive), outcomes within the workspace's uplift horizon.
+  Result<std::string> UpliftJson(TimestampMs since) const;
+
  private:
+  // A Decisioning with its models bound: bindings[action * channels + channel] (null when the
+  // action has no treatment on the channel or learning is off).
+  struct Bound {
+    std::shared_ptr<const Decisioning> decisioning;
+    std::vector<learn::ModelStore::Entry*> bindings;
+  };
+  std::shared_ptr<const Bound> Bind(std::shared_ptr<const Decisioning> d);
   std::string NewDecisionId(TimestampMs now);
   std::mutex& StripeOf(std::string_view subscriber_id);
   Status Record(const Decisioning& d, const Decision& dec, const DecideRequest& req,
                 std::string_view profile_bytes);
+  // Teaches the model of (action, decision's channel) what the decision's logged predictors saw.
+  void Learn(const Bound& b, const StoredDecision& stored, std::string_view action_id, bool positive);
 
   Engine* engine_;
   const Clock* clock_;
-  std::atomic<std::shared_ptr<const Decisioning>> decisioning_;
+  std::atomic<std::shared_ptr<const Bound>> bound_;
+  learn::ModelStore models_;
+  std::string model_file_;
+  std::atomic<int64_t> timeout_cursor_{0};  // decisions before this time were swept
+  std::atomic<TimestampMs> last_model_save_{0};
+  std::mutex sweep_mu_;
   std::mutex reload_mu_;
   TimeZoneCache zones_;
   VolumeLedger ledger_;
@@ -99,7 +147,8 @@ class DecisionService {
 
   struct AtomicStats {
     std::atomic<int64_t> decisions{0}, no_action{0}, control_group{0}, actions_shown{0},
-        responses{0}, duplicate_responses{0}, reloads{0}, failed_reloads{0};
+        responses{0}, duplicate_responses{0}, reloads{0}, failed_reloads{0}, model_updates{0},
+        timeouts{0}, explored{0};
   };
   AtomicStats stats_;
 };

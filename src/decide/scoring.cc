@@ -15,11 +15,11 @@ std::string Fmt(double v) {
 }
 }  // namespace
 
-bool ScoreCandidate(const ArbitrationConfig& config, const Action& a, FeatureCache& features,
-                    bool explain, CandidateTrace* t) {
+bool ScoreCandidate(const ArbitrationConfig& config, const Action& a, double propensity,
+                    FeatureCache& features, bool explain, CandidateTrace* t) {
   const double value = features.CandidateValue();
   t->scored = true;
-  t->propensity = a.propensity;
+  t->propensity = propensity;
   t->value = value;
   t->cost = a.cost;
   t->levers = a.lever;

@@ -12,7 +12,8 @@ namespace kairos {
 // reason) when the candidate cannot win: P·V below its cost, or priority not above
 // min_priority.
 // `features` must have `action` as its candidate.
-bool ScoreCandidate(const ArbitrationConfig& config, const Action& action, FeatureCache& features,
-                    bool explain, CandidateTrace* trace);
+// `propensity` is what the candidate is ranked by (its prior, its model's mean or a draw).
+bool ScoreCandidate(const ArbitrationConfig& config, const Action& action, double propensity,
+                    FeatureCache& features, bool explain, CandidateTrace* trace);
 
 }  // namespace kairos

@@ -5,6 +5,7 @@
 #include <cstring>
 #include <optional>
 
+#include "common/time_format.h"
 #include "server/http_json.h"
 #include "server/openapi.h"
 
@@ -145,6 +146,11 @@ HttpResponse Api::Handle(const RouteMatch& match, const HttpRequest& req) const 
     case RouteId::kGetDecision:
     case RouteId::kGetDecisionReplay:
     case RouteId::kPostReload:
+    case RouteId::kGetModels:
+    case RouteId::kGetModel:
+    case RouteId::kGetModelsExport:
+    case RouteId::kPostModelsImport:
+    case RouteId::kGetUplift:
       break;
   }
   DecisionService* decisions = this->decisions();
@@ -162,6 +168,32 @@ HttpResponse Api::Handle(const RouteMatch& match, const HttpRequest& req) const 
       return GetDecision(match, decisions, true);
     case RouteId::kPostReload:
       return PostReload(engine, decisions);
+    case RouteId::kGetModels: {
+      HttpResponse res;
+      res.body = decisions->ModelsJson();
+      return res;
+    }
+    case RouteId::kGetModel:
+      return GetModel(match, decisions);
+    case RouteId::kGetModelsExport: {
+      HttpResponse res;
+      res.content_type = "application/octet-stream";
+      res.body = decisions->ExportModels();
+      return res;
+    }
+    case RouteId::kPostModelsImport: {
+      Status s = decisions->ImportModels(req.body);
+      if (!s.ok()) {
+        return ErrorResponse(s.code() == ErrorCode::kIoError ? 500 : 400,
+                             s.code() == ErrorCode::kIoError ? s.code() : ErrorCode::kInvalidArgument,
+                             s.message() + " (the running models stay in use)");
+      }
+      HttpResponse res;
+      res.body = R"({"imported":true})";
+      return res;
+    }
+    case RouteId::kGetUplift:
+      return GetUplift(req, decisions);
     default:
       break;
   }
@@ -325,6 +357,51 @@ HttpResponse Api::GetDecision(const RouteMatch& match, DecisionService* decision
   return res;
 }
 
+HttpResponse Api::GetModel(const RouteMatch& match, DecisionService* decisions) const {
+  std::string id;
+  if (!PercentDecode(match.param, &id)) {
+    return ErrorResponse(400, ErrorCode::kInvalidArgument, "malformed percent-encoding in the model id", "id");
+  }
+  Result<std::string> out = decisions->ModelJson(id);
+  if (!out.ok()) return ErrorResponse(out.status());
+  HttpResponse res;
+  res.body = std::move(out).value();
+  return res;
+}
+
+HttpResponse Api::GetUplift(const HttpRequest& req, DecisionService* decisions) const {
+  TimestampMs since = clock_->Now() - 30LL * 86400000;
+  // The only parameter: since=<RFC 3339>.
+  std::string_view query = req.query;
+  while (!query.empty()) {
+    const size_t amp = query.find('&');
+    const std::string_view pair = query.substr(0, amp);
+    query = amp == std::string_view::npos ? std::string_view() : query.substr(amp + 1);
+    const size_t eq = pair.find('=');
+    const std::string_view key = pair.substr(0, eq);
+    std::string value;
+    if (eq == std::string_view::npos || !PercentDecode(pair.substr(eq + 1), &value)) {
+      return ErrorResponse(400, ErrorCode::kInvalidArgument, "malformed query parameter " + std::string(key.substr(0, 64)),
+                           std::string(key.substr(0, 64)));
+    }
+    if (key != "since") {
+      return ErrorResponse(400, ErrorCode::kInvalidArgument,
+                           "unknown query parameter " + std::string(key.substr(0, 64)) + "; known: since",
+                           std::string(key.substr(0, 64)));
+    }
+    auto t = ParseRfc3339(value);
+    if (!t.ok()) {
+      return ErrorResponse(400, ErrorCode::kInvalidArgument, "since: " + t.status().message(), "since");
+    }
+    since = *t;
+  }
+  Result<std::string> out = decisions->UpliftJson(since);
+  if (!out.ok()) return ErrorResponse(out.status());
+  HttpResponse res;
+  res.body = std::move(out).value();
+  return res;
+}
+
 HttpResponse Api::PostReload(Engine* engine, DecisionService* decisions) const {
   Status s = decisions->Reload(engine->workspace().dir);
   if (!s.ok()) {
@@ -399,6 +476,9 @@ HttpResponse Api::Metrics(Engine* engine) const {
         {"kairos_responses_duplicate_total", "Responses already recorded (counted once).", s.duplicate_responses},
         {"kairos_catalog_reloads_total", "Successful catalog reloads.", s.reloads},
         {"kairos_catalog_reload_failures_total", "Reloads refused (the running catalog stayed).", s.failed_reloads},
+        {"kairos_model_updates_total", "Responses the adaptive models learned from.", s.model_updates},
+        {"kairos_response_timeouts_total", "Shown actions recorded as ignored after responses.timeout.", s.timeouts},
+        {"kairos_decisions_explored_total", "Decisions that explored with a random order (epsilon-greedy).", s.explored},
     };
     for (const Item& item : items) {
       w.Family(item.name, "counter", item.help);

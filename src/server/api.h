@@ -18,6 +18,7 @@ namespace kairos {
 struct HttpRequest {
   std::string method;        // "GET"
   std::string path;          // the target without its query string, still percent-encoded
+  std::string query;         // after '?', still percent-encoded ("" when none)
   std::string content_type;  // the Content-Type header as sent, possibly empty
   std::string body;
 };
@@ -63,6 +64,8 @@ class Api {
   HttpResponse GetActions(DecisionService* decisions) const;
   HttpResponse GetDecision(const RouteMatch& match, DecisionService* decisions, bool replay) const;
   HttpResponse PostReload(Engine* engine, DecisionService* decisions) const;
+  HttpResponse GetModel(const RouteMatch& match, DecisionService* decisions) const;
+  HttpResponse GetUplift(const HttpRequest& req, DecisionService* decisions) const;
 
   const ServerOptions& options_;
   const Clock* clock_;

@@ -125,6 +125,39 @@ Operation OperationFor(RouteId id) {
 "400":{"description":"A file is invalid (file:line:column); the running catalog stays.",
  "content":{"application/json":{"schema":{"$ref":"#/components/schemas/ErrorBody"}}}},
 "default":{"$ref":"#/components/responses/Error"}})"};
+    case RouteId::kGetModels:
+      return {"listModels", "learning", "", "",
+              R"({"200":{"description":"{models:[{id, action_id, channel, kind, responses, positives, auc (0.5-1), performance (50-100), mean_predicted, observed_rate, calibration, predictors:[{name, auc, performance, bins, active}], flags}]}.",
+"content":{"application/json":{"schema":{"type":"object"}}}},
+"503":{"$ref":"#/components/responses/Error"}})"};
+    case RouteId::kGetModel:
+      return {"getModel", "learning",
+              R"([{"name":"id","in":"path","required":true,"schema":{"type":"string"},
+"description":"<action>/<channel>, percent-encoded"}])", "",
+              R"({"200":{"description":"One model's health (as in listModels).",
+"content":{"application/json":{"schema":{"type":"object"}}}},
+"404":{"$ref":"#/components/responses/Error"},
+"default":{"$ref":"#/components/responses/Error"}})"};
+    case RouteId::kGetModelsExport:
+      return {"exportModels", "learning", "", "",
+              R"({"200":{"description":"Model snapshot (binary, checksummed).",
+"content":{"application/octet-stream":{"schema":{"type":"string","format":"binary"}}}},
+"default":{"$ref":"#/components/responses/Error"}})"};
+    case RouteId::kPostModelsImport:
+      return {"importModels", "learning", "",
+              R"({"required":true,"content":{"application/octet-stream":{"schema":{"type":"string","format":"binary"}}}})",
+              R"({"200":{"description":"{imported: true}.",
+"content":{"application/json":{"schema":{"type":"object"}}}},
+"400":{"description":"Not a valid snapshot (corrupt, truncated, another format); the running models stay.",
+ "content":{"application/json":{"schema":{"$ref":"#/components/schemas/ErrorBody"}}}},
+"default":{"$ref":"#/components/responses/Error"}})"};
+    case RouteId::kGetUplift:
+      return {"upliftReport", "reports",
+              R"([{"name":"since","in":"query","required":false,"schema":{"type":"string","format":"date-time"}}])", "",
+              R"({"200":{"description":"{since, until, horizon_days, control_share, skipped, overall:{target, control, uplift}, actions:[{action_id, target, control, uplift}]}; uplift values are {value, ci95:[lo,hi]} or null.",
+"content":{"application/json":{"schema":{"type":"object"}}}},
+"400":{"$ref":"#/components/responses/Error"},
+"default":{"$ref":"#/components/responses/Error"}})"};
   }
   return {};
 }

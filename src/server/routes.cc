@@ -5,7 +5,7 @@
 namespace kairos {
 namespace {
 
-constexpr std::array<Route, 12> kRoutes = {{
+constexpr std::array<Route, 17> kRoutes = {{
     {RouteId::kPostEvents, "POST", "/v1/events", true, true,
      "Ingest one event (JSON) or a batch (NDJSON)"},
     {RouteId::kGetSubscriber, "GET", "/v1/subscribers/{id}", true, false,
@@ -25,7 +25,18 @@ constexpr std::array<Route, 12> kRoutes = {{
     {RouteId::kGetDecisionReplay, "GET", "/v1/decisions/{id}/replay", true, true,
      "Re-run a logged decision on the profile it saw, with the current catalog"},
     {RouteId::kPostReload, "POST", "/v1/admin/reload", true, true,
-     "Reload catalog.yaml and policies.yaml; on any error the running ones stay"},
+     "Reload catalog.yaml, policies.yaml and learning.yaml; on any error the running ones stay"},
+    {RouteId::kGetModels, "GET", "/v1/models", true, false,
+     "Health of every adaptive model: responses, positives, AUC, calibration, predictors, flags"},
+    {RouteId::kGetModel, "GET", "/v1/models/{id}", true, false,
+     "Health of one adaptive model; the id is <action>/<channel>, percent-encoded (DATA_5GB%2Fsms)"},
+    {RouteId::kGetModelsExport, "GET", "/v1/admin/models/export", true, false,
+     "The adaptive models as a snapshot (application/octet-stream) to import elsewhere"},
+    {RouteId::kPostModelsImport, "POST", "/v1/admin/models/import", true, true,
+     "Replace the adaptive models with a snapshot; a corrupt snapshot changes nothing"},
+    {RouteId::kGetUplift, "GET", "/v1/reports/uplift", true, true,
+     "Target vs control group per action and overall: acceptance, conversion, churn, revenue "
+     "with 95% intervals; ?since=RFC3339 (default 30 days ago)"},
 }};
 
 // Matches a path against one pattern segment by segment; on success stores the "{name}"

@@ -21,6 +21,11 @@ enum class RouteId {
   kGetDecision,
   kGetDecisionReplay,
   kPostReload,
+  kGetModels,
+  kGetModel,
+  kGetModelsExport,
+  kPostModelsImport,
+  kGetUplift,
 };
 
 struct Route {

@@ -168,6 +168,9 @@ class Session : public std::enable_shared_from_this<Session> {
     request_.method = std::string(head.method_string());
     beast::string_view target = head.target();
     request_.path = std::string(PathOf(std::string_view(target.data(), target.size())));
+    const size_t question = target.find('?');
+    request_.query = question == beast::string_view::npos ? std::string()
+                                                          : std::string(target.substr(question + 1));
     request_.content_type = std::string(head[http::field::content_type]);
     match_ = MatchRoute(request_.method, request_.path);
     route_ = match_.kind == RouteMatch::Kind::kFound ? match_.route_index : -1;

@@ -1,0 +1,63 @@
+#include "decide/exploration.h"
+
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+
+namespace kairos {
+
+double ExplorationPropensity(const learn::ExplorationConfig& config, const learn::Estimate& e, Rng& rng) {
+  if (config.method == learn::ExplorationMethod::kThompson && e.sd > 0) return learn::ThompsonDraw(e, rng);
+  return e.propensity();
+}
+
+bool EpsilonExplores(const learn::ExplorationConfig& config, Rng& rng) {
+  return config.method == learn::ExplorationMethod::kEpsilonGreedy && rng.Uniform() < config.epsilon;
+}
+
+std::vector<double> ChoiceProbabilities(const learn::ExplorationConfig& config,
+                                        const ArbitrationConfig& arbitration,
+                                        const std::vector<ScoredArm>& arms, int room, Rng& rng) {
+  const size_t n = arms.size();
+  std::vector<double> shown(n, 0);
+  for (size_t i = 0; i < n; ++i) shown[i] = arms[i].chosen ? 1 : 0;
+  const int samples = std::max(1, config.probability_samples);
+  if (config.method == learn::ExplorationMethod::kNone || n == 0) return shown;
+
+  std::vector<double> priority(n);
+  std::vector<int> order;
+  order.reserve(n);
+  std::vector<int> per_group;
+  for (int s = 1; s < samples; ++s) {
+    order.clear();
+    for (size_t i = 0; i < n; ++i) {
+      const ScoredArm& a = arms[i];
+      const double p = ExplorationPropensity(config, a.estimate, rng);
+      if (arbitration.value_must_cover_cost && p * a.value < a.cost) continue;
+      priority[i] = std::pow(p, arbitration.weight_propensity) * a.rest;
+      if (!(priority[i] > arbitration.min_priority)) continue;
+      order.push_back(static_cast<int>(i));
+    }
+    if (EpsilonExplores(config, rng)) {
+      // Fisher-Yates with our own generator (std::shuffle's use of it is unspecified).
+      for (size_t k = order.size(); k > 1; --k) std::swap(order[k - 1], order[rng.Below(k)]);
+    } else {
+      std::stable_sort(order.begin(), order.end(), [&](int x, int y) { return priority[x] > priority[y]; });
+    }
+    per_group.clear();
+    int taken = 0;
+    for (int i : order) {
+      if (taken >= room) break;
+      const int g = arms[i].group;
+      if (g >= static_cast<int>(per_group.size())) per_group.resize(g + 1, 0);
+      if (per_group[g] >= arbitration.per_group) continue;
+      ++per_group[g];
+      ++taken;
+      shown[i] += 1;
+    }
+  }
+  for (double& x : shown) x /= samples;
+  return shown;
+}
+
+}  // namespace kairos
