@@ -29,9 +29,11 @@
 #include "bulk_ingest.h"
 #include "catalog/catalog.h"
 #include "common/clock.h"
+#include "common/rng.h"
 #include "common/timezone.h"
 #include "decide/decide_request.h"
 #include "decide/decider.h"
+#include "decide/feature_cache.h"
 #include "decide/decision_service.h"
 #include "decide/volume_ledger.h"
 #include "ingest/engine.h"
@@ -395,6 +397,7 @@ int main(int argc, char** argv) {
   }
   std::ofstream(ws_dir / "policies.yaml") << DemoPoliciesYaml();
   std::ofstream(ws_dir / "catalog.yaml") << DemoCatalogYaml();
+  std::ofstream(ws_dir / "learning.yaml") << DefaultLearningYaml();
   auto ws = Workspace::Load(ws_dir.string());
   if (!ws.ok()) {
     std::fprintf(stderr, "workspace: %s\n", ws.status().ToString().c_str());
@@ -492,10 +495,38 @@ int main(int argc, char** argv) {
     const Decisioning* d;
     int channel;
     std::vector<DecideRequest> reqs;
+    learn::ModelStore* models = nullptr;  // adaptive models (learning.yaml), or priors
+    const std::vector<learn::ModelStore::Entry*>* bindings = nullptr;
   };
   std::vector<InProcess> inproc;
+  // The demo's adaptive models (12 predictors), each taught 2,000 responses drawn at twice its
+  // prior rate from the profiles' real predictor values, so that bins and predictors are active.
+  learn::ModelStore demo_models(d_demo->learning.Specs());
+  const std::vector<learn::ModelStore::Entry*> demo_bindings = BindModels(*d_demo, &demo_models);
+  {
+    Rng rng(9);
+    learn::EncodedPredictors enc;
+    auto lock = demo_models.Lock();
+    const size_t channels = d_demo->policies.channels.size();
+    const std::vector<ContextValue> no_context;
+    for (size_t k = 0; k < 2000 && k < profiles.size(); ++k) {
+      FeatureCache features(*d_demo, profiles[k], now, "app", no_context);
+      demo_models.Encode(PredictorValues(d_demo->learning, features, now), &enc);
+      for (size_t a = 0; a < d_demo->catalog.actions.size(); ++a) {
+        learn::ModelStore::Entry* m = demo_bindings[a * channels + static_cast<size_t>(app)];
+        if (m != nullptr) demo_models.Update(m, enc, rng.Bernoulli(2 * d_demo->catalog.actions[a].propensity));
+      }
+    }
+  }
+  // The same workspace deciding greedily on the models' means (no exploration).
+  auto greedy = std::make_shared<Decisioning>(*d_demo);
+  greedy->learning.exploration.method = learn::ExplorationMethod::kNone;
   inproc.push_back({"demo_app", "demo catalog, app, Decide in-process", d_demo.get(), app, requests(*d_demo, "app", true)});
   inproc.push_back({"demo_sms", "demo catalog, sms, Decide in-process", d_demo.get(), sms, requests(*d_demo, "sms", true)});
+  inproc.push_back({"demo_app_models_greedy", "demo catalog, app, adaptive models, no exploration", greedy.get(), app,
+                    requests(*greedy, "app", true), &demo_models, &demo_bindings});
+  inproc.push_back({"demo_app_models_thompson", "demo catalog, app, adaptive models, Thompson (64 samples)", d_demo.get(),
+                    app, requests(*d_demo, "app", true), &demo_models, &demo_bindings});
   inproc.push_back({"synthetic_100_app", "100 actions, app, Decide in-process", d100.get(), app, requests(*d100, "app", true)});
   inproc.push_back({"synthetic_2500_app", "2,500 actions, app, Decide in-process", d2500.get(), app, requests(*d2500, "app", true)});
 
@@ -535,7 +566,7 @@ int main(int argc, char** argv) {
     }
     for (const InProcess& m : inproc) {
       VolumeLedger ledger;
-      const DecideEnv env{&zones, &ledger, false};
+      const DecideEnv env{&zones, &ledger, false, m.models, m.bindings};
       size_t sink = 0;
       const size_t n = m.reqs.size();
       samples[m.key].push_back(Measure(1, seconds, [&](int64_t i) {

@@ -51,13 +51,14 @@ struct World {
     Rng rng(1);
     for (int i = 0; i < 1024; ++i) raw.push_back(Request(rng));
     requests.resize(raw.size());
-    auto lock = store.Lock();
-    for (size_t i = 0; i < raw.size(); ++i) store.Encode(raw[i], &requests[i]);
     ModelSettings s;
     s.kind = kind;
+    // Bind takes the store exclusively: before the shared lock below.
+    for (int a = 0; a < kActions; ++a) models.push_back(store.Bind("A" + std::to_string(a) + "/app", s));
+    auto lock = store.Lock();
+    for (size_t i = 0; i < raw.size(); ++i) store.Encode(raw[i], &requests[i]);
     for (int a = 0; a < kActions; ++a) {
-      models.push_back(store.Bind("A" + std::to_string(a) + "/app", s));
-      for (int r = 0; r < 2000; ++r) store.Update(models.back(), requests[rng.Below(requests.size())], rng.Bernoulli(0.05));
+      for (int r = 0; r < 2000; ++r) store.Update(models[a], requests[rng.Below(requests.size())], rng.Bernoulli(0.05));
     }
   }
 };

@@ -69,8 +69,28 @@ const char* NoActionReason(Stage furthest, bool any_candidate) {
 
 std::string Rfc(TimestampMs t) { return FormatRfc3339(t); }
 
-// The learning predictors' values for this request. Times become days ago, durations days,
-// booleans the symbols "true" / "false".
+double PriorLogit(double p) {
+  p = std::clamp(p, 1e-6, 1 - 1e-6);
+  return std::log(p / (1 - p));
+}
+
+}  // namespace
+
+std::vector<learn::ModelStore::Entry*> BindModels(const Decisioning& d, learn::ModelStore* store) {
+  std::vector<learn::ModelStore::Entry*> bindings;
+  if (!d.learning.enabled) return bindings;
+  const size_t channels = d.policies.channels.size();
+  bindings.assign(d.catalog.actions.size() * channels, nullptr);
+  for (size_t i = 0; i < d.catalog.actions.size(); ++i) {
+    const Action& a = d.catalog.actions[i];
+    learn::ModelSettings s = d.learning.defaults;
+    s.kind = d.learning.kind_by_action[i];
+    s.prior_propensity = a.propensity;
+    for (const Treatment& t : a.treatments) bindings[i * channels + static_cast<size_t>(t.channel)] = store->Bind(t.id, s);
+  }
+  return bindings;
+}
+
 std::vector<learn::PredictorValue> PredictorValues(const Learning& learning, FeatureCache& features,
                                                    TimestampMs now) {
   std::vector<learn::PredictorValue> out(learning.predictors.size());
@@ -92,13 +112,6 @@ std::vector<learn::PredictorValue> PredictorValues(const Learning& learning, Fea
   }
   return out;
 }
-
-double PriorLogit(double p) {
-  p = std::clamp(p, 1e-6, 1 - 1e-6);
-  return std::log(p / (1 - p));
-}
-
-}  // namespace
 
 Decision Decide(const Decisioning& d, const Profile& profile, const DecideRequest& req,
                 int channel, TimestampMs now, const DecideEnv& env) {
@@ -185,7 +198,8 @@ Decision Decide(const Decisioning& d, const Profile& profile, const DecideReques
       drop(std::move(t));
       continue;
     }
-    learn::Estimate estimate{PriorLogit(a.propensity), 0};
+    learn::Estimate estimate;  // the prior's, unless a model gives one
+    if (exploring) estimate.logit = PriorLogit(a.propensity);
     double propensity = a.propensity;
     learn::ModelStore::Entry* model =
         learn_on ? (*env.bindings)[i * policies.channels.size() + static_cast<size_t>(channel)] : nullptr;
@@ -193,6 +207,9 @@ Decision Decide(const Decisioning& d, const Profile& profile, const DecideReques
       estimate = env.models->Score(model, encoded);
       t.learned = true;
       propensity = ExplorationPropensity(learning.exploration, estimate, rng);
+    }
+    if (env.logged_propensities != nullptr && !std::isnan((*env.logged_propensities)[i])) {
+      propensity = (*env.logged_propensities)[i];
     }
     t.model_propensity = model != nullptr ? estimate.propensity() : a.propensity;
     const bool passed = ScoreCandidate(arbitration, a, propensity, features, explain, &t);

@@ -29,7 +29,21 @@ struct DecideEnv {
   // (index action * channels + channel), the bound model or null. Null store: priors.
   learn::ModelStore* models = nullptr;
   const std::vector<learn::ModelStore::Entry*>* bindings = nullptr;
+  // Replay: the propensity each action was ranked by in the logged decision (indexed like
+  // Catalog::actions; NaN when not logged) — used instead of the models' (which learned since).
+  const std::vector<double>* logged_propensities = nullptr;
 };
+
+// The model of every action × channel with a treatment (index action * channels + channel; null
+// elsewhere), created in `store` with the action's prior and learning.yaml's settings. Empty
+// when learning is off. Call Configure on the store with the predictors first.
+std::vector<learn::ModelStore::Entry*> BindModels(const Decisioning& decisioning, learn::ModelStore* store);
+
+class FeatureCache;
+// The learning predictors' values for one request. Times become days ago, durations days,
+// booleans the symbols "true" / "false".
+std::vector<learn::PredictorValue> PredictorValues(const Learning& learning, FeatureCache& features,
+                                                   TimestampMs now);
 
 // Decides. `channel` is an index into decisioning.policies.channels. Fills every field of the
 // Decision but decision_id. Candidate traces: every candidate when req.explain, else only the

@@ -5,6 +5,7 @@
 #include <rapidjson/writer.h>
 
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 
@@ -62,17 +63,7 @@ std::shared_ptr<const DecisionService::Bound> DecisionService::Bind(std::shared_
                       return x.name == y.name && x.numeric == y.numeric;
                     });
   if (!same) models_.Configure(specs);
-  const size_t channels = d->policies.channels.size();
-  b->bindings.assign(d->catalog.actions.size() * channels, nullptr);
-  for (size_t i = 0; i < d->catalog.actions.size(); ++i) {
-    const Action& a = d->catalog.actions[i];
-    learn::ModelSettings s = d->learning.defaults;
-    s.kind = d->learning.kind_by_action[i];
-    s.prior_propensity = a.propensity;
-    for (const Treatment& t : a.treatments) {
-      b->bindings[i * channels + static_cast<size_t>(t.channel)] = models_.Bind(t.id, s);
-    }
-  }
+  b->bindings = BindModels(*d, &models_);
   return b;
 }
 
@@ -441,6 +432,23 @@ Result<std::string> DecisionService::Replay(std::string_view decision_id) {
   KAIROS_ASSIGN_OR_RETURN(TimestampMs ts, ParseRfc3339(StringMember(doc, "ts")));
   DecideEnv env;
   env.zones = &zones_;  // no ledger: volumes are today's state, not the decision's
+  // The models have learned since: the candidates the decision ranked keep the propensity they
+  // were ranked by (Thompson draws included); the others get today's models.
+  const auto bound = bound_.load();
+  if (bound->decisioning == d && !bound->bindings.empty()) {
+    env.models = &models_;
+    env.bindings = &bound->bindings;
+  }
+  std::vector<double> logged_p(d->catalog.actions.size(), std::nan(""));
+  if (auto it = doc.FindMember("candidates"); it != doc.MemberEnd() && it->value.IsArray()) {
+    for (const auto& c : it->value.GetArray()) {
+      if (!c.IsObject()) continue;
+      const int a = d->catalog.ActionIndex(StringMember(c, "action_id"));
+      auto p = c.FindMember("propensity");
+      if (a >= 0 && p != c.MemberEnd() && p->value.IsNumber()) logged_p[a] = p->value.GetDouble();
+    }
+  }
+  env.logged_propensities = &logged_p;
   Decision replay = kairos::Decide(*d, profile, req, d->policies.ChannelIndex(req.channel), ts, env);
   replay.decision_id = stored.decision_id;
 

@@ -28,13 +28,36 @@ std::vector<double> ChoiceProbabilities(const learn::ExplorationConfig& config,
   std::vector<int> order;
   order.reserve(n);
   std::vector<int> per_group;
+  // Normals in pairs (Marsaglia's polar method yields two; Rng::Normal keeps one): the draws
+  // are most of the cost of a re-run.
+  double spare = 0;
+  bool has_spare = false;
+  auto normal = [&] {
+    if (has_spare) {
+      has_spare = false;
+      return spare;
+    }
+    double u, v, s;
+    do {
+      u = 2.0 * rng.Uniform() - 1.0;
+      v = 2.0 * rng.Uniform() - 1.0;
+      s = u * u + v * v;
+    } while (s >= 1.0 || s == 0.0);
+    const double f = std::sqrt(-2.0 * std::log(s) / s);
+    spare = v * f;
+    has_spare = true;
+    return u * f;
+  };
+  const bool thompson = config.method == learn::ExplorationMethod::kThompson;
+  const bool linear = arbitration.weight_propensity == 1.0;
   for (int s = 1; s < samples; ++s) {
     order.clear();
     for (size_t i = 0; i < n; ++i) {
       const ScoredArm& a = arms[i];
-      const double p = ExplorationPropensity(config, a.estimate, rng);
+      const learn::Estimate& e = a.estimate;
+      const double p = thompson && e.sd > 0 ? 1.0 / (1.0 + std::exp(-(e.logit + e.sd * normal()))) : e.propensity();
       if (arbitration.value_must_cover_cost && p * a.value < a.cost) continue;
-      priority[i] = std::pow(p, arbitration.weight_propensity) * a.rest;
+      priority[i] = (linear ? p : std::pow(p, arbitration.weight_propensity)) * a.rest;
       if (!(priority[i] > arbitration.min_priority)) continue;
       order.push_back(static_cast<int>(i));
     }

@@ -52,7 +52,9 @@ double GroupAuc(std::vector<ScoredGroup>& groups) {
 void LaplaceStep(double mean, double var, bool positive, double* g, double* h) {
   const double y = positive ? 1 : 0;
   double s = mean;
-  for (int it = 0; it < 6; ++it) {
+  // Newton on s = mean + var·(y - sigmoid(s)); converges quadratically, 4 steps reach 1e-12 for
+  // the variances a model ever has.
+  for (int it = 0; it < 4; ++it) {
     const double p = Sigmoid(s);
     const double f = s - mean + var * (p - y);
     const double fp = 1 + var * p * (1 - p);
@@ -220,16 +222,13 @@ void AdaptiveModel::Count(Predictor& p, bool numeric, int code, bool positive) {
 }
 
 void AdaptiveModel::Update(const EncodedPredictors& in, bool positive) {
-  // Prequential health: score before learning.
-  const double predicted = Score(in).propensity();
-  const int hb = HistogramBin(predicted);
-  ++(positive ? hist_pos_[hb] : hist_neg_[hb]);
-  hist_psum_[hb] += predicted;
-
+  // Prequential health: the model's estimate before it learns from this response.
+  double predicted;
   if (settings_.kind == ModelKind::kNaiveBayes) {
     // Calibration of the summed evidence (before the counts change).
     const double base = BaseLogit();
     const double ev = Evidence(in);
+    predicted = Sigmoid(std::clamp(base + cal_mean_[0] + std::max(0.0, cal_mean_[1]) * ev, -20.0, 20.0));
     const double mean = base + cal_mean_[0] + cal_mean_[1] * ev;
     const double var = 1.0 / cal_prec_[0] + ev * ev / cal_prec_[1];
     double g, h;
@@ -238,10 +237,17 @@ void AdaptiveModel::Update(const EncodedPredictors& in, bool positive) {
     cal_mean_[1] += g * ev / cal_prec_[1];
     cal_prec_[0] += h;
     cal_prec_[1] += h * ev * ev;
+  } else {
+    double m, v;
+    LogisticMoments(in, &m, &v);
+    predicted = Sigmoid(std::clamp(m, -20.0, 20.0));
+    LogisticUpdate(in, m, v, positive);
   }
-  // The logistic weights learn whatever the kind, so that switching kinds keeps the learning.
-  LogisticUpdate(in, positive);
+  const int hb = HistogramBin(predicted);
+  ++(positive ? hist_pos_[hb] : hist_neg_[hb]);
+  hist_psum_[hb] += predicted;
 
+  // The counts feed naive Bayes and every model's predictor health.
   for (size_t i = 0; i < predictors_.size(); ++i) {
     Count(predictors_[i], (*specs_)[i].numeric, in.code[i], positive);
   }
@@ -251,9 +257,7 @@ void AdaptiveModel::Update(const EncodedPredictors& in, bool positive) {
   if (++updates_since_refresh_ >= std::max<int64_t>(16, responses() / 16)) Refresh();
 }
 
-void AdaptiveModel::LogisticUpdate(const EncodedPredictors& in, bool positive) {
-  double m, v;
-  LogisticMoments(in, &m, &v);
+void AdaptiveModel::LogisticUpdate(const EncodedPredictors& in, double m, double v, bool positive) {
   double g, h;
   LaplaceStep(m, v, positive, &g, &h);
   b0_mean_ += g / b0_prec_;

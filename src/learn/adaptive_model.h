@@ -24,6 +24,9 @@
 //    updated per response by the exact one-example Laplace step (Chapelle & Li 2011, alg. 3, in
 //    its online form). Numeric predictors enter as standardized asinh(v) (mean and sd frozen
 //    after the first 200 values) plus a missing indicator; symbols one-hot.
+// Only the model's own kind learns its parameters; the bin counts (and so predictor health)
+// are kept for both. A model switched to another kind keeps its counts; a logistic one starts
+// its weights from the prior.
 // Both start from the action's prior propensity worth `prior_responses` pseudo-responses and
 // give a mean and a spread on the log-odds scale (Thompson sampling draws from it).
 //
@@ -165,9 +168,9 @@ class AdaptiveModel {
   void Count(Predictor& p, bool numeric, int code, bool positive);
   void Refresh();
   void RefreshPredictor(Predictor& p, bool numeric) const;
-  // Logistic: fills (weight index list) for one example; returns mean and variance of the logit.
+  // Logistic: mean and variance of the logit for one example, and the update given them.
   void LogisticMoments(const EncodedPredictors& in, double* mean, double* var) const;
-  void LogisticUpdate(const EncodedPredictors& in, bool positive);
+  void LogisticUpdate(const EncodedPredictors& in, double mean, double var, bool positive);
   static int HistogramBin(double p);
   static void FreezeStandardization(Predictor& p);
 

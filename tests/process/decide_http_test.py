@@ -1,8 +1,9 @@
 """Decisioning over real HTTP on the demo workspace: POST /v1/decide (with explanation, dry
 runs, bad input), POST /v1/responses (counted once), GET /v1/actions, GET /v1/decisions/{id}
-and its replay, POST /v1/admin/reload (a broken catalog keeps the running one), decisions and
-impressions surviving kill -9, `kairos check` naming catalog errors by file:line:column, and
-`kairos decide` on the command line."""
+and its replay, POST /v1/admin/reload (a broken catalog keeps the running one), the adaptive
+models (health, export, a corrupt import refused, kept across a restart, `kairos models`), the
+uplift report, decisions and impressions surviving kill -9, `kairos check` naming catalog errors
+by file:line:column, and `kairos decide` on the command line."""
 import json
 import os
 import sys
@@ -108,6 +109,49 @@ try:
     status, body = server.get("/metrics")
     c.check("kairos_decisions_total" in body and "kairos_catalog_reload_failures_total 1" in body, "decision metrics")
 
+    # Adaptive models: the accepted response taught the first action's app model once.
+    status, body = server.get("/v1/models")
+    models = json.loads(body)["models"] if status == 200 else []
+    c.check(len(models) >= len(actions), f"a model per action and channel ({len(models)})")
+    c.check(all(m["kind"] == "naive_bayes" and "flags" in m for m in models), "model health fields")
+    learned = 1 if first["actions"] else 0
+    c.check(f"kairos_model_updates_total {learned}" in server.get("/metrics")[1], "model updates counted")
+    if first["actions"]:
+        a = first["actions"][0]["action_id"]
+        status, body = server.get("/v1/models/" + a + "%2Fapp")
+        m = json.loads(body) if status == 200 else {}
+        c.check(m.get("responses") == 1 and m.get("positives") == 1, "the model learned one positive: " + body[:300])
+        c.eq(len(m.get("predictors", [])), 12, "the demo's 12 predictors")
+        p = first["actions"][0]["probability"]
+        c.check(0 < p <= 1, f"the decision logged the probability it showed the action with ({p})")
+    status, body = server.get("/v1/models/NOPE%2Fapp")
+    c.eq(status, 404, "an unknown model")
+    status, snapshot = server.request("GET", "/v1/admin/models/export", raw=True)
+    c.check(status == 200 and snapshot[:4] == b"KMDL", "models export")
+    broken = bytearray(snapshot)
+    broken[len(broken) // 2] ^= 0x40
+    status, body = server.request("POST", "/v1/admin/models/import", bytes(broken), "application/octet-stream")
+    c.check(status == 400 and "checksum" in body, "a corrupt snapshot is refused: " + body)
+    status, body = server.request("POST", "/v1/admin/models/import", snapshot, "application/octet-stream")
+    c.check(status == 200 and json.loads(body)["imported"], "the exported snapshot imports: " + body)
+    models_before = server.get("/v1/models")[1]
+
+    # Uplift: the demo's 5% control group; every decision so far is a target or control unit.
+    status, body = server.get("/v1/reports/uplift")
+    up = json.loads(body) if status == 200 else {}
+    c.check(status == 200 and "overall" in up and "uplift" in up["overall"], "uplift report: " + body[:300])
+    n = up.get("overall", {}).get("target", {}).get("n", 0) + up.get("overall", {}).get("control", {}).get("n", 0)
+    c.check(n >= 1, f"uplift units ({n})")
+    for q, what in [("?since=yesterday", "since"), ("?limit=3", "limit")]:
+        status, body = server.get("/v1/reports/uplift" + q)
+        c.check(status == 400 and json.loads(body)["error"]["field"] == what, f"uplift {q}: " + body)
+
+    # A graceful restart keeps what the models learned.
+    server.stop()
+    server = Server(kairos, ws)
+    server.wait_ready()
+    c.eq(server.get("/v1/models")[1], models_before, "models survive a restart")
+
     # kill -9: the decision log and the impressions are durable.
     server.kill9()
     server = Server(kairos, ws)
@@ -115,6 +159,20 @@ try:
     status, body = server.get("/v1/decisions/" + first["decision_id"])
     c.eq(status, 200, "the decision log survives kill -9")
     server.stop()
+
+    # The command line reads the model file (the server is stopped).
+    p = run([kairos, "models", "--workspace", ws, "--json"])
+    c.check(p.returncode == 0 and json.loads(p.stdout) == json.loads(models_before), "kairos models --json: " + p.stderr)
+    p = run([kairos, "models", "--workspace", ws])
+    c.check(p.returncode == 0 and "models (AUC" in p.stdout, "kairos models: " + p.stdout[-300:] + p.stderr)
+    out = os.path.join(root, "models.kmdl")
+    p = run([kairos, "models", "export", "--workspace", ws, "--out", out])
+    c.check(p.returncode == 0 and open(out, "rb").read()[:4] == b"KMDL", "kairos models export: " + p.stderr)
+    open(out + ".bad", "wb").write(b"KMDL" + b"\0" * 10)
+    p = run([kairos, "models", "import", "--workspace", ws, "--in", out + ".bad"])
+    c.check(p.returncode == 1 and "unchanged" in p.stderr, "kairos models import refuses a bad file: " + p.stderr)
+    p = run([kairos, "models", "import", "--workspace", ws, "--in", out])
+    c.check(p.returncode == 0 and "imported" in p.stdout, "kairos models import: " + p.stdout + p.stderr)
 
     # The command line decides on the same store (the server is stopped).
     p = run([kairos, "decide", "--workspace", ws, "--subscriber", "p1", "--channel", "app", "--json", "--dry-run"])

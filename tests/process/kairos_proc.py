@@ -62,14 +62,16 @@ class Server:
         with open(self.log.name) as f:
             return f.read()
 
-    def request(self, method, path, body=None, content_type="application/json", timeout=30):
+    def request(self, method, path, body=None, content_type="application/json", timeout=30, raw=False):
+        """(status, body): body as text, or as bytes when raw (binary answers)."""
         data = body.encode() if isinstance(body, str) else body
         req = urllib.request.Request(self.base + path, data=data, method=method)
         if data is not None:
             req.add_header("Content-Type", content_type)
         try:
             with urllib.request.urlopen(req, timeout=timeout) as r:
-                return r.status, r.read().decode()
+                out = r.read()
+                return r.status, out if raw else out.decode()
         except urllib.error.HTTPError as e:
             return e.code, e.read().decode()
 
