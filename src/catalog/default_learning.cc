@@ -28,6 +28,7 @@ models:
   kind: naive_bayes          # naive_bayes (binned, with predictor selection) or bayes_logistic
   # kinds: {DATA_5GB: bayes_logistic}   # per action
   prior_responses: 20        # an action's prior propensity counts as this many responses
+  cold_start: group          # a new action starts from its group's response rate (or: prior)
   min_predictor_auc: 0.52    # predictors below this AUC (0.5-1 scale) are left out of scoring
   max_bins: 10               # numeric predictors: up to this many equal-frequency bins
   positive: [accepted, converted]

@@ -122,7 +122,7 @@ class LearningParser {
     if (!m.IsMap()) return YamlError(file_, m, "models must be a mapping");
     KAIROS_RETURN_IF_ERROR(CheckKeys(file_, m,
                                      {"kind", "prior_responses", "min_predictor_auc", "max_bins",
-                                      "positive", "negative", "kinds"},
+                                      "positive", "negative", "kinds", "cold_start"},
                                      "models"));
     if (m["kind"]) {
       KAIROS_ASSIGN_OR_RETURN(out->defaults.kind, Kind(m["kind"], "models.kind"));
@@ -146,6 +146,13 @@ class LearningParser {
       KAIROS_ASSIGN_OR_RETURN(int64_t b, YamlInt(file_, m["max_bins"], "models.max_bins"));
       if (b < 2 || b > 64) return YamlError(file_, m["max_bins"], "models.max_bins must be between 2 and 64");
       out->defaults.max_bins = static_cast<int>(b);
+    }
+    if (m["cold_start"]) {
+      KAIROS_ASSIGN_OR_RETURN(std::string s, YamlString(file_, m["cold_start"], "models.cold_start"));
+      if (s != "prior" && s != "group") {
+        return YamlError(file_, m["cold_start"], "models.cold_start must be prior or group, got \"" + s + "\"");
+      }
+      out->cold_start_from_group = s == "group";
     }
     if (m["positive"]) KAIROS_RETURN_IF_ERROR(Outcomes(m["positive"], "models.positive", &out->positive));
     if (m["negative"]) KAIROS_RETURN_IF_ERROR(Outcomes(m["negative"], "models.negative", &out->negative));

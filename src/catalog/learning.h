@@ -41,6 +41,9 @@ struct Learning {
   bool enabled = false;
   std::vector<PredictorDef> predictors;
   learn::ModelSettings defaults;               // prior_propensity comes from each action
+  // A model with no responses yet starts from its group's pooled response rate on the channel
+  // (when the group has ≥ 50 responses there) instead of the action's prior.
+  bool cold_start_from_group = false;
   std::vector<learn::ModelKind> kind_by_action;  // indexed like Catalog::actions
   std::array<bool, kOutcomeCount> positive{}, negative{};
   learn::ExplorationConfig exploration;

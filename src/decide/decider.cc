@@ -86,7 +86,36 @@ std::vector<learn::ModelStore::Entry*> BindModels(const Decisioning& d, learn::M
     learn::ModelSettings s = d.learning.defaults;
     s.kind = d.learning.kind_by_action[i];
     s.prior_propensity = a.propensity;
-    for (const Treatment& t : a.treatments) bindings[i * channels + static_cast<size_t>(t.channel)] = store->Bind(t.id, s);
+
+    for (const Treatment& t : a.treatments) {
+      // Under cold start a model that has learned keeps the prior it started with (its group's).
+      bindings[i * channels + static_cast<size_t>(t.channel)] = store->Bind(t.id, s, d.learning.cold_start_from_group);
+    }
+  }
+  if (!d.learning.cold_start_from_group) return bindings;
+  // Cold start: a model without responses takes its group's pooled rate on the channel as its
+  // prior (a model that has learned keeps the prior it started with).
+  constexpr int64_t kMinGroupResponses = 50;
+  std::vector<std::pair<int64_t, int64_t>> pooled(d.catalog.groups.size() * channels, {0, 0});
+  for (size_t i = 0; i < d.catalog.actions.size(); ++i) {
+    for (size_t c = 0; c < channels; ++c) {
+      if (learn::ModelStore::Entry* m = bindings[i * channels + c]) {
+        const auto [pos, n] = store->Evidence(m);
+        pooled[static_cast<size_t>(d.catalog.actions[i].group) * channels + c].first += pos;
+        pooled[static_cast<size_t>(d.catalog.actions[i].group) * channels + c].second += n;
+      }
+    }
+  }
+  for (size_t i = 0; i < d.catalog.actions.size(); ++i) {
+    for (size_t c = 0; c < channels; ++c) {
+      learn::ModelStore::Entry* m = bindings[i * channels + c];
+      if (m == nullptr) continue;
+      const auto [pos, n] = pooled[static_cast<size_t>(d.catalog.actions[i].group) * channels + c];
+      if (n < kMinGroupResponses || store->Evidence(m).second > 0) continue;
+      learn::ModelSettings s = store->Settings(m);
+      s.prior_propensity = std::clamp((pos + 0.5) / (n + 1.0), 1e-4, 1 - 1e-4);
+      store->Bind(m->id(), s);
+    }
   }
   return bindings;
 }

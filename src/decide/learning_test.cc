@@ -7,7 +7,9 @@
 #include <rapidjson/document.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <filesystem>
+#include <map>
 #include <fstream>
 
 #include "common/rng.h"
@@ -101,11 +103,13 @@ class LearningTest : public ::testing::Test {
     engine_.reset();
     Open();
   }
-  // Decides for `sub` on app; returns the shown action id ("" for none) and its decision id.
-  std::pair<std::string, std::string> Decide(const std::string& sub) {
+  // Decides for `sub` on app; returns the shown action id ("" for none) and its decision id,
+  // and the probability the policy showed it with in `*probability`.
+  std::pair<std::string, std::string> Decide(const std::string& sub, double* probability = nullptr) {
     auto out = service_->Decide(R"({"subscriber_id":")" + sub + R"(","channel":"app"})");
     EXPECT_TRUE(out.ok()) << out.status().ToString();
     if (!out.ok() || out->decision.actions.empty()) return {"", out.ok() ? out->decision.decision_id : ""};
+    if (probability != nullptr) *probability = out->decision.actions[0].probability;
     return {service_->decisioning()->catalog.actions[out->decision.actions[0].action].id, out->decision.decision_id};
   }
   Status Respond(const std::string& decision, const std::string& action, const char* outcome) {
@@ -130,17 +134,31 @@ TEST_F(LearningTest, ThompsonSamplingLearnsWhichActionCustomersAccept) {
   const std::map<std::string, double> rate = {{"X1", 0.03}, {"X2", 0.30}, {"X3", 0.08}};
   Rng rng(5);
   int x2_late = 0, late = 0;
-  for (int i = 0; i < 900; ++i) {
+  // The logged probabilities make the log usable for off-policy evaluation: the IPS estimate of
+  // "always show X" from this exploring log must recover X's true acceptance rate.
+  std::map<std::string, double> ips;
+  const int n = 900;
+  for (int i = 0; i < n; ++i) {
     clock_.Advance(60000);
-    auto [action, decision] = Decide("s" + std::to_string(i % 100));
+    double p = 0;
+    auto [action, decision] = Decide("s" + std::to_string(i % 100), &p);
     ASSERT_FALSE(action.empty());
+    ASSERT_GT(p, 0);
+    ASSERT_LE(p, 1);
     if (i >= 600) {
       ++late;
       x2_late += action == "X2";
     }
-    ASSERT_TRUE(Respond(decision, action, rng.Bernoulli(rate.at(action)) ? "accepted" : "rejected").ok());
+    const bool accepted = rng.Bernoulli(rate.at(action));
+    ips[action] += accepted / p / n;
+    ASSERT_TRUE(Respond(decision, action, accepted ? "accepted" : "rejected").ok());
   }
   EXPECT_GT(x2_late, late * 0.7) << x2_late << " of " << late;
+  std::printf("IPS from the exploring log: X1 %.3f (true 0.03), X2 %.3f (true 0.30), X3 %.3f (true 0.08)\n",
+              ips["X1"], ips["X2"], ips["X3"]);
+  EXPECT_NEAR(ips["X2"], 0.30, 0.06);
+  EXPECT_GT(ips["X2"], ips["X1"]);
+  EXPECT_GT(ips["X2"], ips["X3"]);
   EXPECT_EQ(service_->Stats().model_updates, 900);
   EXPECT_GT(Responses("X2/app"), Responses("X1/app"));
   const auto models = Parse(service_->ModelsJson());
@@ -211,6 +229,39 @@ TEST_F(LearningTest, ModelsSurviveARestartAndRefuseACorruptImport) {
   EXPECT_EQ(service_->ModelsJson(), before);
 }
 
+TEST_F(LearningTest, ANewActionStartsFromItsGroupsResponseRate) {
+  std::string learning = kLearning;
+  learning.replace(learning.find("prior_responses: 5}"), 19, "prior_responses: 5, cold_start: group}");
+  Write("learning.yaml", learning);
+  ASSERT_TRUE(service_->Reload(dir_.string()).ok());
+  // Group A's X1 is accepted every time it is shown.
+  int x1 = 0;
+  for (int i = 0; i < 2000 && x1 < 60; ++i) {
+    clock_.Advance(60000);
+    auto [action, decision] = Decide("s" + std::to_string(i % 100));
+    if (action != "X1") continue;
+    ++x1;
+    ASSERT_TRUE(Respond(decision, action, "accepted").ok());
+  }
+  ASSERT_EQ(x1, 60);
+  // X4 joins group A (its own prior: 5%); X5 joins a group with no responses.
+  std::string catalog = kCatalog;
+  catalog.replace(catalog.find("      B:"), 0,
+                  "          - {id: X4, name: x4, value: 10, propensity: 0.05, treatments: {app: {title: x4}}}\n"
+                  "      D:\n        actions:\n"
+                  "          - {id: X5, name: x5, value: 10, propensity: 0.05, treatments: {app: {title: x5}}}\n");
+  Write("catalog.yaml", catalog);
+  ASSERT_TRUE(service_->Reload(dir_.string()).ok());
+  auto out = service_->Decide(R"({"subscriber_id":"s1","channel":"app","explain":true,"dry_run":true})");
+  ASSERT_TRUE(out.ok());
+  std::map<std::string, double> model_p;
+  for (const CandidateTrace& t : out->decision.candidates) {
+    model_p[service_->decisioning()->catalog.actions[t.action].id] = t.model_propensity;
+  }
+  EXPECT_GT(model_p["X4"], 0.8) << "X4 starts from group A's rate";
+  EXPECT_NEAR(model_p["X5"], 0.05, 1e-6) << "X5's group has no evidence: its own prior";
+}
+
 TEST_F(LearningTest, UpliftComparesTargetWithControl) {
   Write("policies.yaml", std::string(kPolicies) + "control_group: {share: 0.5, salt: uplift}\n");
   ASSERT_TRUE(service_->Reload(dir_.string()).ok());
@@ -257,6 +308,7 @@ TEST(LearningConfig, ErrorsPointAtTheFile) {
       {"models: {positive: [accepted], negative: [accepted]}\n", "both positive and negative"},
       {"models: {kinds: {NOPE: naive_bayes}}\n", "learning.yaml:1:18: models.kinds: unknown action NOPE"},
       {"exploration: {method: greedy}\n", "unknown method \"greedy\""},
+      {"models: {cold_start: random}\n", "learning.yaml:1:22: models.cold_start must be prior or group"},
       {"exploration: {epsilon: 2}\n", "exploration.epsilon must be between 0 and 1"},
       {"uplift: {revenue: churned}\n", "must be a windowed sum or count"},
       {"uplift: {churn: spend_eur}\n", "must be a last_time aggregate"},

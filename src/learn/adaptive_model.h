@@ -128,6 +128,7 @@ class AdaptiveModel {
   // Changes kind or prior after a reload; the counts and weights stay.
   void Reconfigure(const ModelSettings& s);
   int64_t responses() const { return positives_ + negatives_; }
+  int64_t positives() const { return positives_; }
   // Moves to another predictor list: predictor i takes the state of old predictor from[i] (-1 or
   // a different type: starts empty). `specs` must outlive the model.
   void Remap(const std::vector<PredictorSpec>* specs, const std::vector<int>& from);

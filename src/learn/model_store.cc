@@ -84,7 +84,8 @@ void ModelStore::RemapLocked(std::vector<PredictorSpec> predictors) {
   specs_ = std::move(next);
 }
 
-ModelStore::Entry* ModelStore::Bind(const std::string& id, const ModelSettings& settings) {
+ModelStore::Entry* ModelStore::Bind(const std::string& id, const ModelSettings& wanted, bool keep_learned_prior) {
+  ModelSettings settings = wanted;
   std::unique_lock lock(mu_);
   auto it = models_.find(id);
   if (it == models_.end()) {
@@ -95,6 +96,7 @@ ModelStore::Entry* ModelStore::Bind(const std::string& id, const ModelSettings& 
   Entry* e = it->second.get();
   std::lock_guard model_lock(e->mu_);
   const ModelSettings& cur = e->model_.settings();
+  if (keep_learned_prior && e->model_.responses() > 0) settings.prior_propensity = cur.prior_propensity;
   if (cur.kind != settings.kind || cur.prior_propensity != settings.prior_propensity ||
       cur.prior_responses != settings.prior_responses || cur.min_predictor_auc != settings.min_predictor_auc ||
       cur.max_bins != settings.max_bins) {
@@ -143,6 +145,16 @@ void ModelStore::Encode(std::span<const PredictorValue> values, EncodedPredictor
 Estimate ModelStore::Score(const Entry* e, const EncodedPredictors& in) const {
   std::lock_guard lock(e->mu_);
   return e->model_.Score(in);
+}
+
+std::pair<int64_t, int64_t> ModelStore::Evidence(const Entry* e) const {
+  std::lock_guard lock(e->mu_);
+  return {e->model_.positives(), e->model_.responses()};
+}
+
+ModelSettings ModelStore::Settings(const Entry* e) const {
+  std::lock_guard lock(e->mu_);
+  return e->model_.settings();
 }
 
 void ModelStore::Update(Entry* e, const EncodedPredictors& in, bool positive) {

@@ -60,14 +60,18 @@ class ModelStore {
   }
 
   // The model of `id`, created with `settings` when new, else reconfigured to them when they
-  // differ. The pointer stays valid for the store's life.
-  Entry* Bind(const std::string& id, const ModelSettings& settings);
+  // differ (with `keep_learned_prior`, a model that has responses keeps its prior propensity).
+  // The pointer stays valid for the store's life.
+  Entry* Bind(const std::string& id, const ModelSettings& settings, bool keep_learned_prior = false);
 
   // Codes for one request's predictor values (size = predictors()). New symbols enter the
   // dictionaries (up to kMaxSymbols each).
   void Encode(std::span<const PredictorValue> values, EncodedPredictors* out);
 
   Estimate Score(const Entry* e, const EncodedPredictors& in) const;
+  // What a model has learned from: (positives, responses), and the settings it runs with.
+  std::pair<int64_t, int64_t> Evidence(const Entry* e) const;
+  ModelSettings Settings(const Entry* e) const;
   void Update(Entry* e, const EncodedPredictors& in, bool positive);
 
   struct ModelReport {
