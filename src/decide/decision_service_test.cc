@@ -13,6 +13,7 @@
 #include "common/hash.h"
 #include "common/time_format.h"
 #include "decide/history.h"
+#include "decide/service_fixture_test.h"
 
 namespace kairos {
 namespace {
@@ -46,19 +47,10 @@ issues:
           - {id: C1, name: c1, value: 2, propensity: 0.2, treatments: {app: {title: c1}, sms: {text: c1}}}
 )";
 
-class DecisionServiceTest : public ::testing::Test {
+class DecisionServiceTest : public ServiceFixture {
  protected:
   void SetUp() override {
-    dir_ = fs::temp_directory_path() / ("kairos-decision-service-" + std::to_string(::getpid()) + "-" +
-                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir_);
-    ASSERT_TRUE(Workspace::Init(dir_.string()).ok());
-    Write("policies.yaml", kPolicies);
-    Write("catalog.yaml", kCatalog);
-    auto ws = Workspace::Load(dir_.string());
-    ASSERT_TRUE(ws.ok()) << ws.status().ToString();
-    ws_ = *ws;
-    Open();
+    CreateWorkspace("kairos-decision-service-", {{"policies.yaml", kPolicies}, {"catalog.yaml", kCatalog}});
     std::string events;
     for (int i = 0; i < 20; ++i) {
       events += R"({"event_id":"m)" + std::to_string(i) + R"(","subscriber_id":"s)" + std::to_string(i) +
@@ -66,35 +58,9 @@ class DecisionServiceTest : public ::testing::Test {
     }
     ASSERT_TRUE(engine_->IngestNdjson(events).rejected.empty());
   }
-  void TearDown() override {
-    service_.reset();
-    engine_.reset();
-    fs::remove_all(dir_);
-  }
-  void Write(const char* name, const std::string& text) { std::ofstream(dir_ / name) << text; }
-  void Open() {
-    auto engine = Engine::Open(ws_, &clock_);
-    ASSERT_TRUE(engine.ok()) << engine.status().ToString();
-    engine_ = std::move(*engine);
-    auto d = Decisioning::Load(dir_.string(), ws_.schema);
-    ASSERT_TRUE(d.ok()) << d.status().ToString();
-    service_ = std::make_unique<DecisionService>(engine_.get(), &clock_, *d);
-    ASSERT_TRUE(service_->Start().ok());
-  }
-  void Restart() {
-    service_.reset();
-    engine_.reset();
-    Open();
-  }
   static std::string Request(const std::string& sub, const char* channel) {
     return R"({"subscriber_id":")" + sub + R"(","channel":")" + channel + R"("})";
   }
-
-  fs::path dir_;
-  Workspace ws_;
-  ManualClock clock_{*ParseRfc3339("2026-03-11T10:00:00Z")};
-  std::unique_ptr<Engine> engine_;
-  std::unique_ptr<DecisionService> service_;
 };
 
 TEST_F(DecisionServiceTest, ConcurrentDecisionsNeverExceedACap) {

@@ -5,7 +5,6 @@
 // point at file:line:column.
 #include <gtest/gtest.h>
 #include <rapidjson/document.h>
-#include <unistd.h>
 
 #include <cstdio>
 #include <filesystem>
@@ -15,6 +14,7 @@
 #include "common/rng.h"
 #include "common/time_format.h"
 #include "decide/decision_service.h"
+#include "decide/service_fixture_test.h"
 #include "schema/config.h"
 
 namespace kairos {
@@ -59,20 +59,11 @@ rapidjson::Document Parse(const std::string& s) {
   return d;
 }
 
-class LearningTest : public ::testing::Test {
+class LearningTest : public ServiceFixture {
  protected:
   void SetUp() override {
-    dir_ = fs::temp_directory_path() / ("kairos-learning-" + std::to_string(::getpid()) + "-" +
-                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir_);
-    ASSERT_TRUE(Workspace::Init(dir_.string()).ok());
-    Write("policies.yaml", kPolicies);
-    Write("catalog.yaml", kCatalog);
-    Write("learning.yaml", kLearning);
-    auto ws = Workspace::Load(dir_.string());
-    ASSERT_TRUE(ws.ok()) << ws.status().ToString();
-    ws_ = *ws;
-    Open();
+    CreateWorkspace("kairos-learning-",
+                    {{"policies.yaml", kPolicies}, {"catalog.yaml", kCatalog}, {"learning.yaml", kLearning}});
     std::string events;
     for (int i = 0; i < 100; ++i) {
       events += R"({"event_id":"m)" + std::to_string(i) + R"(","subscriber_id":"s)" + std::to_string(i) +
@@ -80,28 +71,6 @@ class LearningTest : public ::testing::Test {
                 (i % 2 ? "prepaid" : "postpaid") + "\"}\n";
     }
     ASSERT_TRUE(engine_->IngestNdjson(events).rejected.empty());
-  }
-  void TearDown() override {
-    service_.reset();
-    engine_.reset();
-    fs::remove_all(dir_);
-  }
-  void Write(const char* name, const std::string& text) { std::ofstream(dir_ / name) << text; }
-  void Open() {
-    auto engine = Engine::Open(ws_, &clock_);
-    ASSERT_TRUE(engine.ok()) << engine.status().ToString();
-    engine_ = std::move(*engine);
-    auto d = Decisioning::Load(dir_.string(), ws_.schema);
-    ASSERT_TRUE(d.ok()) << d.status().ToString();
-    service_ = std::make_unique<DecisionService>(engine_.get(), &clock_, *d);
-    service_->SetModelFile((dir_ / "models.kmdl").string());
-    ASSERT_TRUE(service_->Start().ok());
-  }
-  void Restart() {
-    ASSERT_TRUE(service_->SaveModels().ok());
-    service_.reset();
-    engine_.reset();
-    Open();
   }
   // Decides for `sub` on app; returns the shown action id ("" for none) and its decision id,
   // and the probability the policy showed it with in `*probability`.
@@ -121,12 +90,6 @@ class LearningTest : public ::testing::Test {
     if (!j.ok()) return -1;
     return Parse(*j)["responses"].GetInt64();
   }
-
-  fs::path dir_;
-  Workspace ws_;
-  ManualClock clock_{*ParseRfc3339("2026-03-11T10:00:00Z")};
-  std::unique_ptr<Engine> engine_;
-  std::unique_ptr<DecisionService> service_;
 };
 
 TEST_F(LearningTest, ThompsonSamplingLearnsWhichActionCustomersAccept) {

@@ -63,6 +63,18 @@ Example Draw(Rng& rng) {
   return e;
 }
 
+// Teaches `models` (in turn) `n` responses drawn from the synthetic world.
+void Teach(ModelStore& store, const std::vector<ModelStore::Entry*>& models, int n, uint64_t seed) {
+  Rng rng(seed);
+  EncodedPredictors enc;
+  auto lock = store.Lock();
+  for (int i = 0; i < n; ++i) {
+    Example e = Draw(rng);
+    store.Encode(e.values, &enc);
+    store.Update(models[static_cast<size_t>(i) % models.size()], enc, rng.Bernoulli(e.p));
+  }
+}
+
 void TrainAndCheck(ModelKind kind) {
   ModelStore store(kSpecs);
   ModelSettings s;
@@ -179,16 +191,9 @@ TEST(ModelStore, SnapshotRoundTripGivesIdenticalScores) {
   lr.kind = ModelKind::kBayesLogistic;
   ModelStore::Entry* a = store.Bind("A/sms", nb);
   ModelStore::Entry* b = store.Bind("B/app", lr);
+  Teach(store, {b, a}, 3000, 3);
   Rng rng(3);
   EncodedPredictors enc;
-  {
-    auto lock = store.Lock();
-    for (int i = 0; i < 3000; ++i) {
-      Example e = Draw(rng);
-      store.Encode(e.values, &enc);
-      store.Update(i % 2 ? a : b, enc, rng.Bernoulli(e.p));
-    }
-  }
   const std::string snap = store.Snapshot(1234);
   ModelStore copy(kSpecs);
   ModelStore::Entry* ca = copy.Bind("A/sms", nb);
@@ -212,16 +217,7 @@ TEST(ModelStore, SnapshotRoundTripGivesIdenticalScores) {
 TEST(ModelStore, CorruptSnapshotsAreRefusedAndChangeNothing) {
   ModelStore store(kSpecs);
   ModelStore::Entry* a = store.Bind("A/sms", {});
-  Rng rng(5);
-  EncodedPredictors enc;
-  {
-    auto lock = store.Lock();
-    for (int i = 0; i < 500; ++i) {
-      Example e = Draw(rng);
-      store.Encode(e.values, &enc);
-      store.Update(a, enc, rng.Bernoulli(e.p));
-    }
-  }
+  Teach(store, {a}, 500, 5);
   const std::string good = store.Snapshot();
   const int64_t before = store.HealthOf("A/sms")->health.responses;
   std::vector<std::string> bad = {"", "KMDL", good.substr(0, good.size() / 2), "XXXX" + good.substr(4)};
@@ -248,16 +244,8 @@ TEST(ModelStore, CorruptSnapshotsAreRefusedAndChangeNothing) {
 TEST(ModelStore, ReconfiguringPredictorsKeepsWhatWasLearnedByName) {
   ModelStore store(kSpecs);
   ModelStore::Entry* a = store.Bind("A/sms", {});
-  Rng rng(9);
+  Teach(store, {a}, 5000, 9);
   EncodedPredictors enc;
-  {
-    auto lock = store.Lock();
-    for (int i = 0; i < 5000; ++i) {
-      Example e = Draw(rng);
-      store.Encode(e.values, &enc);
-      store.Update(a, enc, rng.Bernoulli(e.p));
-    }
-  }
   const auto before = store.HealthOf("A/sms")->health;
   // Drop the noise, add a new one, swap the order.
   store.Configure({{"profile.plan_id", false}, {"agg.data_mb(30d)", true}, {"ctx.page", false}});
