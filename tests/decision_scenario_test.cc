@@ -5,6 +5,7 @@
 //   policies: |   (policies.yaml text; optional)
 //   catalog: |    (catalog.yaml text)
 //   demo: true    (instead: the demo operator's policies and catalog, as `kairos init --demo`)
+//   learning: |   (learning.yaml text; optional: without it the models are off)
 //   events: |     (NDJSON ingested first)
 //   steps:
 //     - decide: {subscriber_id: s1, channel: sms, explain: true}   # the request body
@@ -113,6 +114,7 @@ TEST_P(DecisionScenario, DecidesAsExpected) {
     if (spec[file]) text = spec[file].as<std::string>();
     std::ofstream(dir / (std::string(file) + ".yaml")) << text;
   }
+  if (spec["learning"]) std::ofstream(dir / "learning.yaml") << spec["learning"].as<std::string>();
   auto ws = Workspace::Load(dir.string());
   ASSERT_TRUE(ws.ok()) << ws.status().ToString();
   auto decisioning = Decisioning::Load(dir.string(), ws->schema);
@@ -200,7 +202,8 @@ TEST_P(DecisionScenario, DecidesAsExpected) {
                 << where << " " << id << ": no value " << v.first << " in " << simdjson::to_string(found);
             EXPECT_EQ(Str(got), v.second.as<std::string>()) << where << " " << id;
           }
-          for (const char* fig : {"priority", "propensity", "value", "context_weight", "levers"}) {
+          for (const char* fig : {"priority", "propensity", "model_propensity", "probability", "value",
+                                  "context_weight", "levers"}) {
             if (!c.second[fig]) continue;
             EXPECT_NEAR(found[fig].get_double().value(), c.second[fig].as<double>(), 1e-6) << where << " " << id << " " << fig;
           }

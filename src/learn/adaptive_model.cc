@@ -225,18 +225,22 @@ void AdaptiveModel::Update(const EncodedPredictors& in, bool positive) {
   // Prequential health: the model's estimate before it learns from this response.
   double predicted;
   if (settings_.kind == ModelKind::kNaiveBayes) {
-    // Calibration of the summed evidence (before the counts change).
+    // Calibration of the summed evidence (before the counts change). Without evidence (no active
+    // predictor, or bins that say nothing) there is nothing to calibrate: the base rate is the
+    // estimate, and learning an intercept from such responses would count them twice.
     const double base = BaseLogit();
     const double ev = Evidence(in);
     predicted = Sigmoid(std::clamp(base + cal_mean_[0] + std::max(0.0, cal_mean_[1]) * ev, -20.0, 20.0));
-    const double mean = base + cal_mean_[0] + cal_mean_[1] * ev;
-    const double var = 1.0 / cal_prec_[0] + ev * ev / cal_prec_[1];
-    double g, h;
-    LaplaceStep(mean, var, positive, &g, &h);
-    cal_mean_[0] += g / cal_prec_[0];
-    cal_mean_[1] += g * ev / cal_prec_[1];
-    cal_prec_[0] += h;
-    cal_prec_[1] += h * ev * ev;
+    if (ev != 0) {
+      const double mean = base + cal_mean_[0] + cal_mean_[1] * ev;
+      const double var = 1.0 / cal_prec_[0] + ev * ev / cal_prec_[1];
+      double g, h;
+      LaplaceStep(mean, var, positive, &g, &h);
+      cal_mean_[0] += g / cal_prec_[0];
+      cal_mean_[1] += g * ev / cal_prec_[1];
+      cal_prec_[0] += h;
+      cal_prec_[1] += h * ev * ev;
+    }
   } else {
     double m, v;
     LogisticMoments(in, &m, &v);
