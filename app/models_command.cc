@@ -34,7 +34,8 @@ int RunModels(const ModelsArgs& args) {
   auto store = LoadModels(*ws);
   if (!store.ok()) {
     if (store.status().code() == ErrorCode::kNotFound) {
-      return Fail(store.status().message() + " (models are saved by `kairos serve` once learning.yaml exists)");
+      return Fail(store.status().message() +
+                  " (models are saved by `kairos serve` once learning.yaml exists)");
     }
     return Fail(store.status().message());
   }
@@ -43,8 +44,8 @@ int RunModels(const ModelsArgs& args) {
     std::printf("%s\n", ModelReportsToJson(reports).c_str());
     return 0;
   }
-  std::printf("%-32s %-15s %9s %9s %6s  %-28s %s\n", "model", "kind", "responses", "positives", "AUC",
-              "top predictor", "flags");
+  std::printf("%-32s %-15s %9s %9s %6s  %-28s %s\n", "model", "kind", "responses", "positives",
+              "AUC", "top predictor", "flags");
   for (const auto& r : reports) {
     const learn::ModelHealth& h = r.health;
     std::string top = "-";
@@ -55,12 +56,14 @@ int RunModels(const ModelsArgs& args) {
     }
     std::string flags;
     for (const std::string& f : h.flags) flags += (flags.empty() ? "" : "; ") + f;
-    std::printf("%-32s %-15s %9lld %9lld %6.1f  %-28s %s\n", r.id.c_str(), learn::ModelKindName(h.kind),
-                static_cast<long long>(h.responses), static_cast<long long>(h.positives), h.auc * 100,
-                top.c_str(), flags.c_str());
+    std::printf("%-32s %-15s %9lld %9lld %6.1f  %-28s %s\n", r.id.c_str(),
+                learn::ModelKindName(h.kind), static_cast<long long>(h.responses),
+                static_cast<long long>(h.positives), h.auc * 100, top.c_str(), flags.c_str());
   }
-  std::printf("%zu models (AUC on the 50-100 scale, measured on responses before the model learned from them)\n",
-              reports.size());
+  std::printf(
+      "%zu models (AUC on the 50-100 scale, measured on responses before the model learned from "
+      "them)\n",
+      reports.size());
   return 0;
 }
 
@@ -72,7 +75,8 @@ int RunModelsExport(const ModelsArgs& args) {
   auto n = learn::ModelStore::Validate(*bytes);
   if (!n.ok()) return Fail(n.status().message());
   std::FILE* f = std::fopen(args.out.c_str(), "wb");
-  if (f == nullptr || std::fwrite(bytes->data(), 1, bytes->size(), f) != bytes->size() || std::fclose(f) != 0) {
+  if (f == nullptr || std::fwrite(bytes->data(), 1, bytes->size(), f) != bytes->size() ||
+      std::fclose(f) != 0) {
     return Fail("cannot write " + args.out);
   }
   std::printf("exported %zu models to %s\n", *n, args.out.c_str());
@@ -92,9 +96,13 @@ int RunModelsImport(const ModelsArgs& args) {
   if (!engine.ok()) return Fail(engine.status().message());
   learn::ModelStore store((*d)->learning.Specs());
   auto restored = store.Restore(*bytes);
-  if (!restored.ok()) return Fail(args.in + ": " + restored.status().message() + " (the workspace's models are unchanged)");
-  if (Status s = store.SaveFile(DecisionService::ModelFile(*ws), 0); !s.ok()) return Fail(s.message());
-  std::printf("imported %zu models into %s\n", store.Health().size(), DecisionService::ModelFile(*ws).c_str());
+  if (!restored.ok())
+    return Fail(args.in + ": " + restored.status().message() +
+                " (the workspace's models are unchanged)");
+  if (Status s = store.SaveFile(DecisionService::ModelFile(*ws), 0); !s.ok())
+    return Fail(s.message());
+  std::printf("imported %zu models into %s\n", store.Health().size(),
+              DecisionService::ModelFile(*ws).c_str());
   return 0;
 }
 

@@ -35,8 +35,10 @@ std::vector<PredictorValue> Request(Rng& rng) {
     if (rng.Bernoulli(0.05)) continue;
     v[i].missing = false;
     v[i].numeric = i < kNumeric;
-    if (v[i].numeric) v[i].num = rng.LogNormal(4 + 0.1 * i, 1.0);
-    else v[i].str = "level" + std::to_string(rng.Below(5 + i % 8));
+    if (v[i].numeric)
+      v[i].num = rng.LogNormal(4 + 0.1 * i, 1.0);
+    else
+      v[i].str = "level" + std::to_string(rng.Below(5 + i % 8));
   }
   return v;
 }
@@ -54,11 +56,13 @@ struct World {
     ModelSettings s;
     s.kind = kind;
     // Bind takes the store exclusively: before the shared lock below.
-    for (int a = 0; a < kActions; ++a) models.push_back(store.Bind("A" + std::to_string(a) + "/app", s));
+    for (int a = 0; a < kActions; ++a)
+      models.push_back(store.Bind("A" + std::to_string(a) + "/app", s));
     auto lock = store.Lock();
     for (size_t i = 0; i < raw.size(); ++i) store.Encode(raw[i], &requests[i]);
     for (int a = 0; a < kActions; ++a) {
-      for (int r = 0; r < 2000; ++r) store.Update(models[a], requests[rng.Below(requests.size())], rng.Bernoulli(0.05));
+      for (int r = 0; r < 2000; ++r)
+        store.Update(models[a], requests[rng.Below(requests.size())], rng.Bernoulli(0.05));
     }
   }
 };

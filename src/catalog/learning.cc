@@ -25,24 +25,28 @@ class LearningParser {
     KAIROS_ASSIGN_OR_RETURN(YAML::Node root, ParseYaml(text_, file_));
     if (root.IsNull()) return out;
     if (!root.IsMap()) return YamlError(file_, root, "learning.yaml must be a mapping");
-    KAIROS_RETURN_IF_ERROR(CheckKeys(file_, root,
-                                     {"predictors", "models", "exploration", "responses",
-                                      "snapshot_interval", "uplift"},
-                                     "learning"));
+    KAIROS_RETURN_IF_ERROR(CheckKeys(
+        file_, root,
+        {"predictors", "models", "exploration", "responses", "snapshot_interval", "uplift"},
+        "learning"));
     if (root["predictors"]) KAIROS_RETURN_IF_ERROR(Predictors(root["predictors"], &out));
     if (root["models"]) KAIROS_RETURN_IF_ERROR(Models(root["models"], &out));
     if (root["exploration"]) KAIROS_RETURN_IF_ERROR(Exploration(root["exploration"], &out));
     if (const YAML::Node r = root["responses"]) {
-      if (!r.IsMap()) return YamlError(file_, r, "responses must be a mapping such as {timeout: 7d}");
+      if (!r.IsMap())
+        return YamlError(file_, r, "responses must be a mapping such as {timeout: 7d}");
       KAIROS_RETURN_IF_ERROR(CheckKeys(file_, r, {"timeout"}, "responses"));
       if (r["timeout"]) {
-        KAIROS_ASSIGN_OR_RETURN(out.response_timeout_ms, YamlDurationMs(file_, r["timeout"], "responses.timeout"));
-        if (out.response_timeout_ms < 0) return YamlError(file_, r["timeout"], "responses.timeout must not be negative");
+        KAIROS_ASSIGN_OR_RETURN(out.response_timeout_ms,
+                                YamlDurationMs(file_, r["timeout"], "responses.timeout"));
+        if (out.response_timeout_ms < 0)
+          return YamlError(file_, r["timeout"], "responses.timeout must not be negative");
       }
     }
     if (root["snapshot_interval"]) {
-      KAIROS_ASSIGN_OR_RETURN(out.snapshot_interval_ms,
-                              YamlDurationMs(file_, root["snapshot_interval"], "snapshot_interval"));
+      KAIROS_ASSIGN_OR_RETURN(
+          out.snapshot_interval_ms,
+          YamlDurationMs(file_, root["snapshot_interval"], "snapshot_interval"));
       if (out.snapshot_interval_ms < 1000) {
         return YamlError(file_, root["snapshot_interval"], "snapshot_interval must be at least 1s");
       }
@@ -54,10 +58,12 @@ class LearningParser {
  private:
   Status Predictors(const YAML::Node& node, Learning* out) {
     if (!node.IsSequence()) {
-      return YamlError(file_, node, "predictors must be a list of expressions such as agg.data_mb(30d)");
+      return YamlError(file_, node,
+                       "predictors must be a list of expressions such as agg.data_mb(30d)");
     }
     if (node.size() > kMaxPredictorCount) {
-      return YamlError(file_, node, "at most " + std::to_string(kMaxPredictorCount) + " predictors");
+      return YamlError(file_, node,
+                       "at most " + std::to_string(kMaxPredictorCount) + " predictors");
     }
     for (const YAML::Node& n : node) {
       if (!n.IsScalar()) return YamlError(file_, n, "a predictor must be an expression");
@@ -70,8 +76,9 @@ class LearningParser {
       }
       for (const expr::Reference& r : e->references()) {
         if (features_.features()[r.slot].per_candidate()) {
-          return YamlError(file_, n, "predictor " + n.Scalar() + " reads " + r.name +
-                                         ", which differs per action; predictors are read once per decision");
+          return YamlError(file_, n,
+                           "predictor " + n.Scalar() + " reads " + r.name +
+                               ", which differs per action; predictors are read once per decision");
         }
       }
       PredictorDef p;
@@ -79,12 +86,18 @@ class LearningParser {
       switch (e->type()) {
         case expr::Type::kNumber:
         case expr::Type::kTime:
-        case expr::Type::kDuration: p.numeric = true; break;
+        case expr::Type::kDuration:
+          p.numeric = true;
+          break;
         case expr::Type::kString:
-        case expr::Type::kBool: p.numeric = false; break;
+        case expr::Type::kBool:
+          p.numeric = false;
+          break;
         default:
-          return YamlError(file_, n, "predictor " + n.Scalar() + " has type " + expr::TypeName(e->type()) +
-                                         "; predictors must be numbers, times, durations, strings or booleans");
+          return YamlError(
+              file_, n,
+              "predictor " + n.Scalar() + " has type " + expr::TypeName(e->type()) +
+                  "; predictors must be numbers, times, durations, strings or booleans");
       }
       for (const PredictorDef& other : out->predictors) {
         if (other.name == p.name) return YamlError(file_, n, "duplicate predictor " + p.name);
@@ -99,19 +112,25 @@ class LearningParser {
   Result<learn::ModelKind> Kind(const YAML::Node& n, std::string_view what) {
     KAIROS_ASSIGN_OR_RETURN(std::string s, YamlString(file_, n, what));
     auto k = learn::ParseModelKind(s);
-    if (!k) return YamlError(file_, n, std::string(what) + ": unknown model kind \"" + s + "\"; known: " + KindNames());
+    if (!k)
+      return YamlError(
+          file_, n,
+          std::string(what) + ": unknown model kind \"" + s + "\"; known: " + KindNames());
     return *k;
   }
 
-  Status Outcomes(const YAML::Node& n, std::string_view what, std::array<bool, kOutcomeCount>* out) {
-    if (!n.IsSequence()) return YamlError(file_, n, std::string(what) + " must be a list of outcomes");
+  Status Outcomes(const YAML::Node& n, std::string_view what,
+                  std::array<bool, kOutcomeCount>* out) {
+    if (!n.IsSequence())
+      return YamlError(file_, n, std::string(what) + " must be a list of outcomes");
     out->fill(false);
     for (const YAML::Node& o : n) {
       KAIROS_ASSIGN_OR_RETURN(std::string s, YamlString(file_, o, what));
       const int idx = OutcomeIndex(s);
       if (idx < 0) {
-        return YamlError(file_, o, std::string(what) + ": unknown outcome \"" + s +
-                                       "\"; known: accepted, rejected, clicked, converted, ignored");
+        return YamlError(file_, o,
+                         std::string(what) + ": unknown outcome \"" + s +
+                             "\"; known: accepted, rejected, clicked, converted, ignored");
       }
       (*out)[idx] = true;
     }
@@ -132,38 +151,48 @@ class LearningParser {
       KAIROS_ASSIGN_OR_RETURN(out->defaults.prior_responses,
                               YamlNumber(file_, m["prior_responses"], "models.prior_responses"));
       if (!(out->defaults.prior_responses >= 0 && out->defaults.prior_responses <= 1e6)) {
-        return YamlError(file_, m["prior_responses"], "models.prior_responses must be between 0 and 1000000");
+        return YamlError(file_, m["prior_responses"],
+                         "models.prior_responses must be between 0 and 1000000");
       }
     }
     if (m["min_predictor_auc"]) {
-      KAIROS_ASSIGN_OR_RETURN(out->defaults.min_predictor_auc,
-                              YamlNumber(file_, m["min_predictor_auc"], "models.min_predictor_auc"));
+      KAIROS_ASSIGN_OR_RETURN(
+          out->defaults.min_predictor_auc,
+          YamlNumber(file_, m["min_predictor_auc"], "models.min_predictor_auc"));
       if (!(out->defaults.min_predictor_auc >= 0.5 && out->defaults.min_predictor_auc <= 1)) {
-        return YamlError(file_, m["min_predictor_auc"], "models.min_predictor_auc must be between 0.5 and 1");
+        return YamlError(file_, m["min_predictor_auc"],
+                         "models.min_predictor_auc must be between 0.5 and 1");
       }
     }
     if (m["max_bins"]) {
       KAIROS_ASSIGN_OR_RETURN(int64_t b, YamlInt(file_, m["max_bins"], "models.max_bins"));
-      if (b < 2 || b > 64) return YamlError(file_, m["max_bins"], "models.max_bins must be between 2 and 64");
+      if (b < 2 || b > 64)
+        return YamlError(file_, m["max_bins"], "models.max_bins must be between 2 and 64");
       out->defaults.max_bins = static_cast<int>(b);
     }
     if (m["cold_start"]) {
-      KAIROS_ASSIGN_OR_RETURN(std::string s, YamlString(file_, m["cold_start"], "models.cold_start"));
+      KAIROS_ASSIGN_OR_RETURN(std::string s,
+                              YamlString(file_, m["cold_start"], "models.cold_start"));
       if (s != "prior" && s != "group") {
-        return YamlError(file_, m["cold_start"], "models.cold_start must be prior or group, got \"" + s + "\"");
+        return YamlError(file_, m["cold_start"],
+                         "models.cold_start must be prior or group, got \"" + s + "\"");
       }
       out->cold_start_from_group = s == "group";
     }
-    if (m["positive"]) KAIROS_RETURN_IF_ERROR(Outcomes(m["positive"], "models.positive", &out->positive));
-    if (m["negative"]) KAIROS_RETURN_IF_ERROR(Outcomes(m["negative"], "models.negative", &out->negative));
+    if (m["positive"])
+      KAIROS_RETURN_IF_ERROR(Outcomes(m["positive"], "models.positive", &out->positive));
+    if (m["negative"])
+      KAIROS_RETURN_IF_ERROR(Outcomes(m["negative"], "models.negative", &out->negative));
     for (int o = 0; o < kOutcomeCount; ++o) {
       if (out->positive[o] && out->negative[o]) {
-        return YamlError(file_, m, std::string("outcome ") + OutcomeName(static_cast<Outcome>(o)) +
-                                       " is both positive and negative");
+        return YamlError(file_, m,
+                         std::string("outcome ") + OutcomeName(static_cast<Outcome>(o)) +
+                             " is both positive and negative");
       }
     }
     if (const YAML::Node kinds = m["kinds"]) {
-      if (!kinds.IsMap()) return YamlError(file_, kinds, "models.kinds must map action ids to model kinds");
+      if (!kinds.IsMap())
+        return YamlError(file_, kinds, "models.kinds must map action ids to model kinds");
       for (const auto& kv : kinds) {
         KAIROS_ASSIGN_OR_RETURN(std::string id, YamlString(file_, kv.first, "models.kinds"));
         const int a = catalog_.ActionIndex(id);
@@ -176,25 +205,30 @@ class LearningParser {
 
   Status Exploration(const YAML::Node& x, Learning* out) {
     if (!x.IsMap()) return YamlError(file_, x, "exploration must be a mapping");
-    KAIROS_RETURN_IF_ERROR(CheckKeys(file_, x, {"method", "epsilon", "probability_samples", "seed"}, "exploration"));
+    KAIROS_RETURN_IF_ERROR(
+        CheckKeys(file_, x, {"method", "epsilon", "probability_samples", "seed"}, "exploration"));
     learn::ExplorationConfig& c = out->exploration;
     if (x["method"]) {
       KAIROS_ASSIGN_OR_RETURN(std::string s, YamlString(file_, x["method"], "exploration.method"));
       auto m = learn::ParseExplorationMethod(s);
       if (!m) {
-        return YamlError(file_, x["method"], "exploration.method: unknown method \"" + s +
-                                                 "\"; known: thompson, epsilon_greedy, none");
+        return YamlError(file_, x["method"],
+                         "exploration.method: unknown method \"" + s +
+                             "\"; known: thompson, epsilon_greedy, none");
       }
       c.method = *m;
     }
     if (x["epsilon"]) {
       KAIROS_ASSIGN_OR_RETURN(c.epsilon, YamlNumber(file_, x["epsilon"], "exploration.epsilon"));
-      if (!(c.epsilon >= 0 && c.epsilon <= 1)) return YamlError(file_, x["epsilon"], "exploration.epsilon must be between 0 and 1");
+      if (!(c.epsilon >= 0 && c.epsilon <= 1))
+        return YamlError(file_, x["epsilon"], "exploration.epsilon must be between 0 and 1");
     }
     if (x["probability_samples"]) {
-      KAIROS_ASSIGN_OR_RETURN(int64_t n, YamlInt(file_, x["probability_samples"], "exploration.probability_samples"));
+      KAIROS_ASSIGN_OR_RETURN(
+          int64_t n, YamlInt(file_, x["probability_samples"], "exploration.probability_samples"));
       if (n < 1 || n > 10000) {
-        return YamlError(file_, x["probability_samples"], "exploration.probability_samples must be between 1 and 10000");
+        return YamlError(file_, x["probability_samples"],
+                         "exploration.probability_samples must be between 1 and 10000");
       }
       c.probability_samples = static_cast<int>(n);
     }
@@ -212,29 +246,35 @@ class LearningParser {
     if (idx < 0) return YamlError(file_, n, std::string(what) + ": unknown aggregate " + name);
     const bool last_time = schema.aggregates()[idx].op == AggregateOp::kLastTime;
     if (last_time != want_last_time) {
-      return YamlError(file_, n, std::string(what) + ": aggregate " + name +
-                                     (want_last_time ? " must be a last_time aggregate"
-                                                     : " must be a windowed sum or count"));
+      return YamlError(file_, n,
+                       std::string(what) + ": aggregate " + name +
+                           (want_last_time ? " must be a last_time aggregate"
+                                           : " must be a windowed sum or count"));
     }
     if (!want_last_time && schema.aggregates()[idx].op == AggregateOp::kMax) {
-      return YamlError(file_, n, std::string(what) + ": aggregate " + name + " is a max; use a sum or count");
+      return YamlError(file_, n,
+                       std::string(what) + ": aggregate " + name + " is a max; use a sum or count");
     }
     return idx;
   }
 
   Status Uplift(const YAML::Node& u, Learning* out) {
     if (!u.IsMap()) return YamlError(file_, u, "uplift must be a mapping");
-    KAIROS_RETURN_IF_ERROR(CheckKeys(file_, u, {"horizon", "revenue", "conversion", "churn"}, "uplift"));
+    KAIROS_RETURN_IF_ERROR(
+        CheckKeys(file_, u, {"horizon", "revenue", "conversion", "churn"}, "uplift"));
     UpliftConfig& c = out->uplift;
     if (u["horizon"]) {
       KAIROS_ASSIGN_OR_RETURN(c.horizon_ms, YamlDurationMs(file_, u["horizon"], "uplift.horizon"));
-      if (c.horizon_ms < 86400000) return YamlError(file_, u["horizon"], "uplift.horizon must be at least 1d");
+      if (c.horizon_ms < 86400000)
+        return YamlError(file_, u["horizon"], "uplift.horizon must be at least 1d");
     }
     if (u["revenue"]) {
-      KAIROS_ASSIGN_OR_RETURN(c.revenue_aggregate, Aggregate(u["revenue"], "uplift.revenue", false));
+      KAIROS_ASSIGN_OR_RETURN(c.revenue_aggregate,
+                              Aggregate(u["revenue"], "uplift.revenue", false));
     }
     if (u["conversion"]) {
-      KAIROS_ASSIGN_OR_RETURN(c.conversion_aggregate, Aggregate(u["conversion"], "uplift.conversion", false));
+      KAIROS_ASSIGN_OR_RETURN(c.conversion_aggregate,
+                              Aggregate(u["conversion"], "uplift.conversion", false));
     }
     if (u["churn"]) {
       KAIROS_ASSIGN_OR_RETURN(c.churn_aggregate, Aggregate(u["churn"], "uplift.churn", true));

@@ -24,23 +24,23 @@ namespace kairos {
 struct Catalog;
 
 struct PredictorDef {
-  std::string name;                       // the expression as written
+  std::string name;  // the expression as written
   std::shared_ptr<const expr::Expr> expr;
-  bool numeric = true;                    // number, time (days ago) or duration (days); else symbolic
+  bool numeric = true;  // number, time (days ago) or duration (days); else symbolic
   int line = 0;
 };
 
 struct UpliftConfig {
   int64_t horizon_ms = 30LL * 86400000;  // outcomes are counted this long after the decision
-  int revenue_aggregate = -1;     // a windowed sum aggregate (daily buckets), or -1
-  int conversion_aggregate = -1;  // a windowed count/sum aggregate: any event counts, or -1
-  int churn_aggregate = -1;       // a last_time aggregate (the churn event), or -1
+  int revenue_aggregate = -1;            // a windowed sum aggregate (daily buckets), or -1
+  int conversion_aggregate = -1;         // a windowed count/sum aggregate: any event counts, or -1
+  int churn_aggregate = -1;              // a last_time aggregate (the churn event), or -1
 };
 
 struct Learning {
   bool enabled = false;
   std::vector<PredictorDef> predictors;
-  learn::ModelSettings defaults;               // prior_propensity comes from each action
+  learn::ModelSettings defaults;  // prior_propensity comes from each action
   // A model with no responses yet starts from its group's pooled response rate on the channel
   // (when the group has ≥ 50 responses there) instead of the action's prior.
   bool cold_start_from_group = false;

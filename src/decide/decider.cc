@@ -86,7 +86,6 @@ std::vector<learn::ModelStore::Entry*> BindModels(const Decisioning& d, learn::M
     learn::ModelSettings s = d.learning.defaults;
     s.kind = d.learning.kind_by_action[i];
     s.prior_propensity = a.propensity;
-
     for (const Treatment& t : a.treatments) {
       // Under cold start a model that has learned keeps the prior it started with (its group's).
       bindings[i * channels + static_cast<size_t>(t.channel)] = store->Bind(t.id, s, d.learning.cold_start_from_group);

@@ -6,13 +6,16 @@
 
 namespace kairos {
 
-double ExplorationPropensity(const learn::ExplorationConfig& config, const learn::Estimate& e, Rng& rng) {
-  if (config.method == learn::ExplorationMethod::kThompson && e.sd > 0) return learn::ThompsonDraw(e, rng);
+double ExplorationPropensity(const learn::ExplorationConfig& config, const learn::Estimate& e,
+                             Rng& rng) {
+  if (config.method == learn::ExplorationMethod::kThompson && e.sd > 0)
+    return learn::ThompsonDraw(e, rng);
   return e.propensity();
 }
 
 bool EpsilonExplores(const learn::ExplorationConfig& config, Rng& rng) {
-  return config.method == learn::ExplorationMethod::kEpsilonGreedy && rng.Uniform() < config.epsilon;
+  return config.method == learn::ExplorationMethod::kEpsilonGreedy &&
+         rng.Uniform() < config.epsilon;
 }
 
 std::vector<double> ChoiceProbabilities(const learn::ExplorationConfig& config,
@@ -55,7 +58,8 @@ std::vector<double> ChoiceProbabilities(const learn::ExplorationConfig& config,
     for (size_t i = 0; i < n; ++i) {
       const ScoredArm& a = arms[i];
       const learn::Estimate& e = a.estimate;
-      const double p = thompson && e.sd > 0 ? 1.0 / (1.0 + std::exp(-(e.logit + e.sd * normal()))) : e.propensity();
+      const double p = thompson && e.sd > 0 ? 1.0 / (1.0 + std::exp(-(e.logit + e.sd * normal())))
+                                            : e.propensity();
       if (arbitration.value_must_cover_cost && p * a.value < a.cost) continue;
       priority[i] = (linear ? p : std::pow(p, arbitration.weight_propensity)) * a.rest;
       if (!(priority[i] > arbitration.min_priority)) continue;
@@ -65,7 +69,8 @@ std::vector<double> ChoiceProbabilities(const learn::ExplorationConfig& config,
       // Fisher-Yates with our own generator (std::shuffle's use of it is unspecified).
       for (size_t k = order.size(); k > 1; --k) std::swap(order[k - 1], order[rng.Below(k)]);
     } else {
-      std::stable_sort(order.begin(), order.end(), [&](int x, int y) { return priority[x] > priority[y]; });
+      std::stable_sort(order.begin(), order.end(),
+                       [&](int x, int y) { return priority[x] > priority[y]; });
     }
     per_group.clear();
     int taken = 0;

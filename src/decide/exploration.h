@@ -19,16 +19,17 @@ namespace kairos {
 
 // A candidate that reached scoring, as exploration sees it.
 struct ScoredArm {
-  int action = -1;               // index into Catalog::actions
+  int action = -1;  // index into Catalog::actions
   int group = -1;
-  learn::Estimate estimate;      // from its model (sd 0 when it has none)
-  double rest = 0;               // C^wc · V^wv · L^wl: the priority without the propensity
+  learn::Estimate estimate;  // from its model (sd 0 when it has none)
+  double rest = 0;           // C^wc · V^wv · L^wl: the priority without the propensity
   double value = 0, cost = 0;
-  bool chosen = false;           // shown by the decision actually made (set after arbitration)
+  bool chosen = false;  // shown by the decision actually made (set after arbitration)
 };
 
 // The propensity the actual decision ranks a candidate by: a Thompson draw, or the mean.
-double ExplorationPropensity(const learn::ExplorationConfig& config, const learn::Estimate& e, Rng& rng);
+double ExplorationPropensity(const learn::ExplorationConfig& config, const learn::Estimate& e,
+                             Rng& rng);
 
 // True when this decision explores by ε-greedy (the ranking becomes a random order).
 bool EpsilonExplores(const learn::ExplorationConfig& config, Rng& rng);

@@ -8,8 +8,8 @@
 
 #include <cstdio>
 #include <filesystem>
-#include <map>
 #include <fstream>
+#include <map>
 
 #include "common/rng.h"
 #include "common/time_format.h"
@@ -62,11 +62,13 @@ rapidjson::Document Parse(const std::string& s) {
 class LearningTest : public ServiceFixture {
  protected:
   void SetUp() override {
-    CreateWorkspace("kairos-learning-",
-                    {{"policies.yaml", kPolicies}, {"catalog.yaml", kCatalog}, {"learning.yaml", kLearning}});
+    CreateWorkspace(
+        "kairos-learning-",
+        {{"policies.yaml", kPolicies}, {"catalog.yaml", kCatalog}, {"learning.yaml", kLearning}});
     std::string events;
     for (int i = 0; i < 100; ++i) {
-      events += R"({"event_id":"m)" + std::to_string(i) + R"(","subscriber_id":"s)" + std::to_string(i) +
+      events += R"({"event_id":"m)" + std::to_string(i) + R"(","subscriber_id":"s)" +
+                std::to_string(i) +
                 R"(","type":"subscriber","ts":"2026-03-01T00:00:00Z","plan_type":")" +
                 (i % 2 ? "prepaid" : "postpaid") + "\"}\n";
     }
@@ -74,12 +76,15 @@ class LearningTest : public ServiceFixture {
   }
   // Decides for `sub` on app; returns the shown action id ("" for none) and its decision id,
   // and the probability the policy showed it with in `*probability`.
-  std::pair<std::string, std::string> Decide(const std::string& sub, double* probability = nullptr) {
+  std::pair<std::string, std::string> Decide(const std::string& sub,
+                                             double* probability = nullptr) {
     auto out = service_->Decide(R"({"subscriber_id":")" + sub + R"(","channel":"app"})");
     EXPECT_TRUE(out.ok()) << out.status().ToString();
-    if (!out.ok() || out->decision.actions.empty()) return {"", out.ok() ? out->decision.decision_id : ""};
+    if (!out.ok() || out->decision.actions.empty())
+      return {"", out.ok() ? out->decision.decision_id : ""};
     if (probability != nullptr) *probability = out->decision.actions[0].probability;
-    return {service_->decisioning()->catalog.actions[out->decision.actions[0].action].id, out->decision.decision_id};
+    return {service_->decisioning()->catalog.actions[out->decision.actions[0].action].id,
+            out->decision.decision_id};
   }
   Status Respond(const std::string& decision, const std::string& action, const char* outcome) {
     ResponseRequest r{decision, action, outcome, ""};
@@ -117,8 +122,9 @@ TEST_F(LearningTest, ThompsonSamplingLearnsWhichActionCustomersAccept) {
     ASSERT_TRUE(Respond(decision, action, accepted ? "accepted" : "rejected").ok());
   }
   EXPECT_GT(x2_late, late * 0.7) << x2_late << " of " << late;
-  std::printf("IPS from the exploring log: X1 %.3f (true 0.03), X2 %.3f (true 0.30), X3 %.3f (true 0.08)\n",
-              ips["X1"], ips["X2"], ips["X3"]);
+  std::printf(
+      "IPS from the exploring log: X1 %.3f (true 0.03), X2 %.3f (true 0.30), X3 %.3f (true 0.08)\n",
+      ips["X1"], ips["X2"], ips["X3"]);
   EXPECT_NEAR(ips["X2"], 0.30, 0.06);
   EXPECT_GT(ips["X2"], ips["X1"]);
   EXPECT_GT(ips["X2"], ips["X3"]);
@@ -194,7 +200,8 @@ TEST_F(LearningTest, ModelsSurviveARestartAndRefuseACorruptImport) {
 
 TEST_F(LearningTest, ANewActionStartsFromItsGroupsResponseRate) {
   std::string learning = kLearning;
-  learning.replace(learning.find("prior_responses: 5}"), 19, "prior_responses: 5, cold_start: group}");
+  learning.replace(learning.find("prior_responses: 5}"), 19,
+                   "prior_responses: 5, cold_start: group}");
   Write("learning.yaml", learning);
   ASSERT_TRUE(service_->Reload(dir_.string()).ok());
   // Group A's X1 is accepted every time it is shown.
@@ -210,12 +217,15 @@ TEST_F(LearningTest, ANewActionStartsFromItsGroupsResponseRate) {
   // X4 joins group A (its own prior: 5%); X5 joins a group with no responses.
   std::string catalog = kCatalog;
   catalog.replace(catalog.find("      B:"), 0,
-                  "          - {id: X4, name: x4, value: 10, propensity: 0.05, treatments: {app: {title: x4}}}\n"
+                  "          - {id: X4, name: x4, value: 10, propensity: 0.05, treatments: {app: "
+                  "{title: x4}}}\n"
                   "      D:\n        actions:\n"
-                  "          - {id: X5, name: x5, value: 10, propensity: 0.05, treatments: {app: {title: x5}}}\n");
+                  "          - {id: X5, name: x5, value: 10, propensity: 0.05, treatments: {app: "
+                  "{title: x5}}}\n");
   Write("catalog.yaml", catalog);
   ASSERT_TRUE(service_->Reload(dir_.string()).ok());
-  auto out = service_->Decide(R"({"subscriber_id":"s1","channel":"app","explain":true,"dry_run":true})");
+  auto out =
+      service_->Decide(R"({"subscriber_id":"s1","channel":"app","explain":true,"dry_run":true})");
   ASSERT_TRUE(out.ok());
   std::map<std::string, double> model_p;
   for (const CandidateTrace& t : out->decision.candidates) {
@@ -265,13 +275,18 @@ TEST(LearningConfig, ErrorsPointAtTheFile) {
     const char* want;
   } cases[] = {
       {"predictors: [profile.nope]\n", "learning.yaml:1:14: predictor: unknown attribute"},
-      {"predictors:\n  - action.value\n", "learning.yaml:2:5: predictor action.value reads action.value"},
-      {"predictors: [profile.plan_type, profile.plan_type]\n", "learning.yaml:1:33: duplicate predictor"},
-      {"models: {kind: forest}\n", "learning.yaml:1:16: models.kind: unknown model kind \"forest\""},
+      {"predictors:\n  - action.value\n",
+       "learning.yaml:2:5: predictor action.value reads action.value"},
+      {"predictors: [profile.plan_type, profile.plan_type]\n",
+       "learning.yaml:1:33: duplicate predictor"},
+      {"models: {kind: forest}\n",
+       "learning.yaml:1:16: models.kind: unknown model kind \"forest\""},
       {"models: {positive: [accepted], negative: [accepted]}\n", "both positive and negative"},
-      {"models: {kinds: {NOPE: naive_bayes}}\n", "learning.yaml:1:18: models.kinds: unknown action NOPE"},
+      {"models: {kinds: {NOPE: naive_bayes}}\n",
+       "learning.yaml:1:18: models.kinds: unknown action NOPE"},
       {"exploration: {method: greedy}\n", "unknown method \"greedy\""},
-      {"models: {cold_start: random}\n", "learning.yaml:1:22: models.cold_start must be prior or group"},
+      {"models: {cold_start: random}\n",
+       "learning.yaml:1:22: models.cold_start must be prior or group"},
       {"exploration: {epsilon: 2}\n", "exploration.epsilon must be between 0 and 1"},
       {"uplift: {revenue: churned}\n", "must be a windowed sum or count"},
       {"uplift: {churn: spend_eur}\n", "must be a last_time aggregate"},
@@ -282,7 +297,8 @@ TEST(LearningConfig, ErrorsPointAtTheFile) {
   for (const Case& c : cases) {
     auto d = Decisioning::Parse(kPolicies, kCatalog, schema, c.yaml);
     ASSERT_FALSE(d.ok()) << c.yaml;
-    EXPECT_NE(d.status().message().find(c.want), std::string::npos) << c.yaml << " → " << d.status().message();
+    EXPECT_NE(d.status().message().find(c.want), std::string::npos)
+        << c.yaml << " → " << d.status().message();
   }
   auto ok = Decisioning::Parse(kPolicies, kCatalog, schema, kLearning);
   ASSERT_TRUE(ok.ok()) << ok.status().message();

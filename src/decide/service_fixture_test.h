@@ -21,7 +21,8 @@ namespace kairos {
 class ServiceFixture : public ::testing::Test {
  protected:
   // Creates the workspace (`prefix` names its folder) with `files` (name, text) and opens it.
-  void CreateWorkspace(const std::string& prefix, const std::vector<std::pair<std::string, std::string>>& files) {
+  void CreateWorkspace(const std::string& prefix,
+                       const std::vector<std::pair<std::string, std::string>>& files) {
     dir_ = std::filesystem::temp_directory_path() /
            (prefix + std::to_string(::getpid()) + "-" +
             ::testing::UnitTest::GetInstance()->current_test_info()->name());

@@ -51,11 +51,15 @@ void WriteArm(JsonWriter& w, const Sums& s, const UpliftConfig& u) {
   Key(w, "conversion");
   Num(w, s.converted / n);
   Key(w, "churn");
-  if (u.churn_aggregate >= 0) Num(w, s.churned / n);
-  else w.Null();
+  if (u.churn_aggregate >= 0)
+    Num(w, s.churned / n);
+  else
+    w.Null();
   Key(w, "revenue");
-  if (u.revenue_aggregate >= 0) Num(w, s.revenue / n);
-  else w.Null();
+  if (u.revenue_aggregate >= 0)
+    Num(w, s.revenue / n);
+  else
+    w.Null();
   w.EndObject();
 }
 
@@ -121,7 +125,8 @@ void WriteGroup(JsonWriter& w, const std::array<Sums, 2>& arms, const UpliftConf
 
 }  // namespace
 
-Result<std::string> UpliftReport(Engine& engine, const Decisioning& d, TimestampMs since, TimestampMs now) {
+Result<std::string> UpliftReport(Engine& engine, const Decisioning& d, TimestampMs since,
+                                 TimestampMs now) {
   const UpliftConfig& u = d.learning.uplift;
   const Schema& schema = *d.schema;
   std::map<std::string, std::array<Sums, 2>> by_action;
@@ -158,32 +163,36 @@ Result<std::string> UpliftReport(Engine& engine, const Decisioning& d, Timestamp
     return o;
   };
 
-  KAIROS_RETURN_IF_ERROR(engine.ForEachDecision(DecisionIdPrefix(since), [&](const StoredDecision& s) {
-    rapidjson::Document doc;
-    doc.Parse(s.record.data(), s.record.size());
-    auto ts_it = doc.IsObject() ? doc.FindMember("ts") : rapidjson::Value::MemberIterator();
-    if (!doc.IsObject() || ts_it == doc.MemberEnd() || !ts_it->value.IsString()) {
-      ++skipped;
-      return true;
-    }
-    auto ts = ParseRfc3339(std::string_view(ts_it->value.GetString(), ts_it->value.GetStringLength()));
-    auto control_it = doc.FindMember("control_group");
-    const bool control = control_it != doc.MemberEnd() && control_it->value.IsBool() && control_it->value.GetBool();
-    auto list = doc.FindMember(control ? "counterfactual" : "actions");
-    if (!ts.ok() || list == doc.MemberEnd() || !list->value.IsArray() || list->value.Empty()) return true;
-    if (!engine.ReadProfile(s.subscriber_id, &profile, nullptr).ok()) {
-      ++skipped;
-      return true;
-    }
-    const uint32_t decision_key = HistoryKey(s.decision_id);
-    Add(overall[control], outcome(decision_key, 0, *ts, control));
-    for (const auto& a : list->value.GetArray()) {
-      if (!a.IsObject() || !a.HasMember("action_id") || !a["action_id"].IsString()) continue;
-      const std::string id(a["action_id"].GetString(), a["action_id"].GetStringLength());
-      Add(by_action[id][control], outcome(decision_key, HistoryKey(id), *ts, control));
-    }
-    return true;
-  }));
+  KAIROS_RETURN_IF_ERROR(
+      engine.ForEachDecision(DecisionIdPrefix(since), [&](const StoredDecision& s) {
+        rapidjson::Document doc;
+        doc.Parse(s.record.data(), s.record.size());
+        auto ts_it = doc.IsObject() ? doc.FindMember("ts") : rapidjson::Value::MemberIterator();
+        if (!doc.IsObject() || ts_it == doc.MemberEnd() || !ts_it->value.IsString()) {
+          ++skipped;
+          return true;
+        }
+        auto ts = ParseRfc3339(
+            std::string_view(ts_it->value.GetString(), ts_it->value.GetStringLength()));
+        auto control_it = doc.FindMember("control_group");
+        const bool control = control_it != doc.MemberEnd() && control_it->value.IsBool() &&
+                             control_it->value.GetBool();
+        auto list = doc.FindMember(control ? "counterfactual" : "actions");
+        if (!ts.ok() || list == doc.MemberEnd() || !list->value.IsArray() || list->value.Empty())
+          return true;
+        if (!engine.ReadProfile(s.subscriber_id, &profile, nullptr).ok()) {
+          ++skipped;
+          return true;
+        }
+        const uint32_t decision_key = HistoryKey(s.decision_id);
+        Add(overall[control], outcome(decision_key, 0, *ts, control));
+        for (const auto& a : list->value.GetArray()) {
+          if (!a.IsObject() || !a.HasMember("action_id") || !a["action_id"].IsString()) continue;
+          const std::string id(a["action_id"].GetString(), a["action_id"].GetStringLength());
+          Add(by_action[id][control], outcome(decision_key, HistoryKey(id), *ts, control));
+        }
+        return true;
+      }));
 
   rapidjson::StringBuffer sb;
   JsonWriter w(sb);

@@ -27,7 +27,8 @@ struct ScoredGroup {
 
 // AUC of a classifier that gives every member of a group the group's score.
 double GroupAuc(std::vector<ScoredGroup>& groups) {
-  std::sort(groups.begin(), groups.end(), [](const ScoredGroup& x, const ScoredGroup& y) { return x.score < y.score; });
+  std::sort(groups.begin(), groups.end(),
+            [](const ScoredGroup& x, const ScoredGroup& y) { return x.score < y.score; });
   double pos = 0, neg = 0, area = 0, neg_below = 0;
   for (size_t i = 0; i < groups.size();) {
     // Equal scores are ties, whichever group they come from.
@@ -61,8 +62,8 @@ void LaplaceStep(double mean, double var, bool positive, double* g, double* h) {
     s -= f / fp;
   }
   const double p = Sigmoid(s);
-  *g = y - p;           // the weights move by g · x / precision
-  *h = p * (1 - p);     // the precisions grow by h · x²
+  *g = y - p;        // the weights move by g · x / precision
+  *h = p * (1 - p);  // the precisions grow by h · x²
 }
 
 }  // namespace
@@ -230,7 +231,8 @@ void AdaptiveModel::Update(const EncodedPredictors& in, bool positive) {
     // estimate, and learning an intercept from such responses would count them twice.
     const double base = BaseLogit();
     const double ev = Evidence(in);
-    predicted = Sigmoid(std::clamp(base + cal_mean_[0] + std::max(0.0, cal_mean_[1]) * ev, -20.0, 20.0));
+    predicted =
+        Sigmoid(std::clamp(base + cal_mean_[0] + std::max(0.0, cal_mean_[1]) * ev, -20.0, 20.0));
     if (ev != 0) {
       const double mean = base + cal_mean_[0] + cal_mean_[1] * ev;
       const double var = 1.0 / cal_prec_[0] + ev * ev / cal_prec_[1];
@@ -333,7 +335,8 @@ void AdaptiveModel::RefreshPredictor(Predictor& p, bool numeric) const {
     for (size_t i = 0; i < p.pos.size(); ++i) seen += p.pos[i] + p.neg[i];
     double seen_pos = 0;
     for (uint32_t x : p.pos) seen_pos += x;
-    const int want = std::clamp(static_cast<int>(seen_pos / kPositivesPerBin), 1, settings_.max_bins);
+    const int want =
+        std::clamp(static_cast<int>(seen_pos / kPositivesPerBin), 1, settings_.max_bins);
     double cum = 0;
     int g = 0;
     groups.assign(1, {0, 0});
@@ -396,7 +399,8 @@ void AdaptiveModel::RefreshPredictor(Predictor& p, bool numeric) const {
 }
 
 void AdaptiveModel::Refresh() {
-  for (size_t i = 0; i < predictors_.size(); ++i) RefreshPredictor(predictors_[i], (*specs_)[i].numeric);
+  for (size_t i = 0; i < predictors_.size(); ++i)
+    RefreshPredictor(predictors_[i], (*specs_)[i].numeric);
   updates_since_refresh_ = 0;
 }
 
@@ -434,16 +438,19 @@ ModelHealth AdaptiveModel::Health() const {
     }
   }
   for (size_t i = 0; i < predictors_.size(); ++i) {
-    h.predictors.push_back({(*specs_)[i].name, predictors_[i].auc, predictors_[i].bins, predictors_[i].active});
+    h.predictors.push_back(
+        {(*specs_)[i].name, predictors_[i].auc, predictors_[i].bins, predictors_[i].active});
   }
-  std::stable_sort(h.predictors.begin(), h.predictors.end(),
-                   [](const PredictorHealth& a, const PredictorHealth& b) { return a.auc > b.auc; });
+  std::stable_sort(
+      h.predictors.begin(), h.predictors.end(),
+      [](const PredictorHealth& a, const PredictorHealth& b) { return a.auc > b.auc; });
   if (h.positives < 200) h.flags.push_back("fewer than 200 positives");
   if (h.responses >= 1000 && h.positives > 0 && h.auc < 0.52) {
     h.flags.push_back("not learning: AUC stuck near 50");
   }
   if (!predictors_.empty() && h.positives >= 200 &&
-      std::none_of(predictors_.begin(), predictors_.end(), [](const Predictor& p) { return p.active; })) {
+      std::none_of(predictors_.begin(), predictors_.end(),
+                   [](const Predictor& p) { return p.active; })) {
     h.flags.push_back("no active predictor");
   }
   return h;
@@ -486,7 +493,8 @@ bool GetFinite(Reader* in, double* v) { return in->Fixed(v) && std::isfinite(*v)
 void AdaptiveModel::Encode(std::string* out) const {
   PutVarint(out, static_cast<uint64_t>(positives_));
   PutVarint(out, static_cast<uint64_t>(negatives_));
-  for (double x : {cal_mean_[0], cal_mean_[1], cal_prec_[0], cal_prec_[1], b0_mean_, b0_prec_}) PutFixed(out, x);
+  for (double x : {cal_mean_[0], cal_mean_[1], cal_prec_[0], cal_prec_[1], b0_mean_, b0_prec_})
+    PutFixed(out, x);
   PutVarint(out, kHistBins);
   for (int b = 0; b < kHistBins; ++b) {
     PutVarint(out, hist_pos_[b]);
@@ -510,10 +518,12 @@ void AdaptiveModel::Encode(std::string* out) const {
 
 bool AdaptiveModel::Decode(Reader* in) {
   uint64_t pos, neg, bins, npred;
-  if (!in->Varint(&pos) || !in->Varint(&neg) || pos > (1ULL << 62) || neg > (1ULL << 62)) return false;
+  if (!in->Varint(&pos) || !in->Varint(&neg) || pos > (1ULL << 62) || neg > (1ULL << 62))
+    return false;
   positives_ = static_cast<int64_t>(pos);
   negatives_ = static_cast<int64_t>(neg);
-  double* doubles[] = {&cal_mean_[0], &cal_mean_[1], &cal_prec_[0], &cal_prec_[1], &b0_mean_, &b0_prec_};
+  double* doubles[] = {&cal_mean_[0], &cal_mean_[1], &cal_prec_[0],
+                       &cal_prec_[1], &b0_mean_,     &b0_prec_};
   for (double* d : doubles) {
     if (!GetFinite(in, d)) return false;
   }
@@ -535,10 +545,12 @@ bool AdaptiveModel::Decode(Reader* in) {
     const size_t max_codes = (*specs_)[i].numeric ? kNumericCodes : kMaxSymbols + 1;
     if (!in->SignedVarint(&lo) || lo < 0 || lo >= kNumericCodes) return false;
     p.lo = static_cast<int>(lo);
-    if (!GetU32s(in, &p.pos, max_codes) || !GetU32s(in, &p.neg, max_codes) || p.pos.size() != p.neg.size()) {
+    if (!GetU32s(in, &p.pos, max_codes) || !GetU32s(in, &p.neg, max_codes) ||
+        p.pos.size() != p.neg.size()) {
       return false;
     }
-    if ((*specs_)[i].numeric && p.lo + p.pos.size() > static_cast<size_t>(kNumericCodes)) return false;
+    if ((*specs_)[i].numeric && p.lo + p.pos.size() > static_cast<size_t>(kNumericCodes))
+      return false;
     if (!in->Varint(&mp) || !in->Varint(&mn) || mp > UINT32_MAX || mn > UINT32_MAX) return false;
     p.missing_pos = static_cast<uint32_t>(mp);
     p.missing_neg = static_cast<uint32_t>(mn);
@@ -549,7 +561,9 @@ bool AdaptiveModel::Decode(Reader* in) {
     for (float q : p.w_prec) {
       if (!(q > 0)) return false;
     }
-    if (!GetFinite(in, &p.x_sum) || !GetFinite(in, &p.x_sumsq) || !in->Varint(&xn) || xn > UINT32_MAX) return false;
+    if (!GetFinite(in, &p.x_sum) || !GetFinite(in, &p.x_sumsq) || !in->Varint(&xn) ||
+        xn > UINT32_MAX)
+      return false;
     p.x_n = static_cast<uint32_t>(xn);
     p.standardized = false;
     FreezeStandardization(p);

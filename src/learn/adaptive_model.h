@@ -51,7 +51,7 @@ const char* ModelKindName(ModelKind k);
 std::optional<ModelKind> ParseModelKind(std::string_view name);
 
 struct PredictorSpec {
-  std::string name;   // the expression as declared ("agg.data_mb(30d)")
+  std::string name;  // the expression as declared ("agg.data_mb(30d)")
   bool numeric = true;
 };
 
@@ -80,8 +80,8 @@ struct EncodedPredictors {
 struct ModelSettings {
   ModelKind kind = ModelKind::kNaiveBayes;
   double prior_propensity = 0.02;
-  double prior_responses = 20;     // the prior is worth this many responses
-  double min_predictor_auc = 0.52; // predictors below are not used for scoring
+  double prior_responses = 20;      // the prior is worth this many responses
+  double min_predictor_auc = 0.52;  // predictors below are not used for scoring
   int max_bins = 10;
 };
 
@@ -107,8 +107,8 @@ struct CalibrationBucket {
 struct ModelHealth {
   ModelKind kind = ModelKind::kNaiveBayes;
   int64_t responses = 0, positives = 0;
-  double auc = 0.5;               // prequential, 0.5–1 (0.5 until both classes were seen)
-  double mean_predicted = 0;      // over all responses
+  double auc = 0.5;           // prequential, 0.5–1 (0.5 until both classes were seen)
+  double mean_predicted = 0;  // over all responses
   double observed_rate = 0;
   std::vector<CalibrationBucket> calibration;  // ~10 buckets of equal count, by predicted value
   std::vector<PredictorHealth> predictors;     // best first
@@ -165,7 +165,7 @@ class AdaptiveModel {
   };
 
   double BaseLogit() const;
-  double Evidence(const EncodedPredictors& in) const;      // Σ active llr (naive Bayes)
+  double Evidence(const EncodedPredictors& in) const;  // Σ active llr (naive Bayes)
   void Count(Predictor& p, bool numeric, int code, bool positive);
   void Refresh();
   void RefreshPredictor(Predictor& p, bool numeric) const;

@@ -3,8 +3,8 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
-#include <cstdio>
 #include <cmath>
+#include <cstdio>
 #include <numeric>
 
 #include "common/crc32c.h"
@@ -106,8 +106,8 @@ void TrainAndCheck(ModelKind kind) {
   const double achievable = Auc(true_scores, labels);
   const double got = Auc(model_scores, labels);
   SCOPED_TRACE(ModelKindName(kind));
-  std::printf("%s: held-out AUC %.4f, achievable %.4f, predicted/observed %.3f\n", ModelKindName(kind), got,
-              achievable, predicted / observed);
+  std::printf("%s: held-out AUC %.4f, achievable %.4f, predicted/observed %.3f\n",
+              ModelKindName(kind), got, achievable, predicted / observed);
   EXPECT_GT(achievable, 0.7);
   EXPECT_GT(got, achievable - 0.025) << "achievable " << achievable;
   // Calibrated on average (within 10% of the observed rate).
@@ -133,8 +133,12 @@ void TrainAndCheck(ModelKind kind) {
   EXPECT_LT(cal.front().observed, cal.back().observed);
 }
 
-TEST(AdaptiveModel, NaiveBayesConvergesToTheAchievableAuc) { TrainAndCheck(ModelKind::kNaiveBayes); }
-TEST(AdaptiveModel, BayesLogisticConvergesToTheAchievableAuc) { TrainAndCheck(ModelKind::kBayesLogistic); }
+TEST(AdaptiveModel, NaiveBayesConvergesToTheAchievableAuc) {
+  TrainAndCheck(ModelKind::kNaiveBayes);
+}
+TEST(AdaptiveModel, BayesLogisticConvergesToTheAchievableAuc) {
+  TrainAndCheck(ModelKind::kBayesLogistic);
+}
 
 TEST(AdaptiveModel, ANewModelGivesItsPriorAndIsUncertain) {
   for (ModelKind kind : {ModelKind::kNaiveBayes, ModelKind::kBayesLogistic}) {
@@ -162,7 +166,8 @@ TEST(AdaptiveModel, NonFiniteAndWrongTypeValuesAreMissing) {
   auto lock = store.Lock();
   EncodedPredictors enc;
   const double nan = std::nan("");
-  std::vector<PredictorValue> v = {{false, true, nan, ""}, {false, true, 3, ""}, {false, true, INFINITY, ""}};
+  std::vector<PredictorValue> v = {
+      {false, true, nan, ""}, {false, true, 3, ""}, {false, true, INFINITY, ""}};
   store.Encode(v, &enc);
   EXPECT_EQ(enc.code, (std::vector<int32_t>{kMissingCode, kMissingCode, kMissingCode}));
   v = {{false, false, 0, "12"}, {false, false, 0, "L"}, {false, true, -1e300, ""}};
@@ -220,7 +225,8 @@ TEST(ModelStore, CorruptSnapshotsAreRefusedAndChangeNothing) {
   Teach(store, {a}, 500, 5);
   const std::string good = store.Snapshot();
   const int64_t before = store.HealthOf("A/sms")->health.responses;
-  std::vector<std::string> bad = {"", "KMDL", good.substr(0, good.size() / 2), "XXXX" + good.substr(4)};
+  std::vector<std::string> bad = {"", "KMDL", good.substr(0, good.size() / 2),
+                                  "XXXX" + good.substr(4)};
   std::string flipped = good;
   flipped[flipped.size() / 2] ^= 0x10;
   bad.push_back(flipped);
@@ -260,7 +266,8 @@ TEST(ModelStore, ReconfiguringPredictorsKeepsWhatWasLearnedByName) {
   EXPECT_EQ(after.predictors[2].bins, 0);
   // The plan dictionary followed its predictor: "S" keeps its code.
   auto lock = store.Lock();
-  std::vector<PredictorValue> v = {{false, false, 0, "S"}, {true, true, 0, ""}, {true, false, 0, ""}};
+  std::vector<PredictorValue> v = {
+      {false, false, 0, "S"}, {true, true, 0, ""}, {true, false, 0, ""}};
   store.Encode(v, &enc);
   EXPECT_GE(enc.code[0], 1);
   EXPECT_LE(enc.code[0], 4);
@@ -297,8 +304,8 @@ TEST(Exploration, ThompsonSamplingFindsTheBestArmWithBoundedRegret) {
     store.Update(arms[chosen], none, env.Bernoulli(rates[chosen]));
   }
   const double uniform_regret = rounds * (best - 0.03);
-  std::printf("Thompson: regret %.1f (uniform %.1f), best arm %d of the last 5000\n", regret, uniform_regret,
-              best_late);
+  std::printf("Thompson: regret %.1f (uniform %.1f), best arm %d of the last 5000\n", regret,
+              uniform_regret, best_late);
   EXPECT_GT(best_late, 5000 * 0.7);
   EXPECT_LT(regret, 0.3 * uniform_regret) << "regret " << regret;
 }

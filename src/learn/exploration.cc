@@ -4,9 +4,12 @@ namespace kairos::learn {
 
 const char* ExplorationMethodName(ExplorationMethod m) {
   switch (m) {
-    case ExplorationMethod::kNone: return "none";
-    case ExplorationMethod::kThompson: return "thompson";
-    case ExplorationMethod::kEpsilonGreedy: return "epsilon_greedy";
+    case ExplorationMethod::kNone:
+      return "none";
+    case ExplorationMethod::kThompson:
+      return "thompson";
+    case ExplorationMethod::kEpsilonGreedy:
+      return "epsilon_greedy";
   }
   return "?";
 }

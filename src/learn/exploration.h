@@ -27,8 +27,8 @@ std::optional<ExplorationMethod> ParseExplorationMethod(std::string_view name);
 
 struct ExplorationConfig {
   ExplorationMethod method = ExplorationMethod::kThompson;
-  double epsilon = 0.05;          // ε-greedy
-  int probability_samples = 64;   // re-runs that estimate each candidate's probability
+  double epsilon = 0.05;         // ε-greedy
+  int probability_samples = 64;  // re-runs that estimate each candidate's probability
   uint64_t seed = 1;
 };
 

@@ -34,7 +34,8 @@ bool GetString(Reader* in, std::string* s, size_t max) {
 }
 
 // Index in `old` of each predictor of `now` by name, or -1.
-std::vector<int> MatchByName(const std::vector<PredictorSpec>& old, const std::vector<PredictorSpec>& now) {
+std::vector<int> MatchByName(const std::vector<PredictorSpec>& old,
+                             const std::vector<PredictorSpec>& now) {
   std::vector<int> from(now.size(), -1);
   for (size_t i = 0; i < now.size(); ++i) {
     for (size_t j = 0; j < old.size(); ++j) {
@@ -84,7 +85,8 @@ void ModelStore::RemapLocked(std::vector<PredictorSpec> predictors) {
   specs_ = std::move(next);
 }
 
-ModelStore::Entry* ModelStore::Bind(const std::string& id, const ModelSettings& wanted, bool keep_learned_prior) {
+ModelStore::Entry* ModelStore::Bind(const std::string& id, const ModelSettings& wanted,
+                                    bool keep_learned_prior) {
   ModelSettings settings = wanted;
   std::unique_lock lock(mu_);
   auto it = models_.find(id);
@@ -96,10 +98,11 @@ ModelStore::Entry* ModelStore::Bind(const std::string& id, const ModelSettings& 
   Entry* e = it->second.get();
   std::lock_guard model_lock(e->mu_);
   const ModelSettings& cur = e->model_.settings();
-  if (keep_learned_prior && e->model_.responses() > 0) settings.prior_propensity = cur.prior_propensity;
+  if (keep_learned_prior && e->model_.responses() > 0)
+    settings.prior_propensity = cur.prior_propensity;
   if (cur.kind != settings.kind || cur.prior_propensity != settings.prior_propensity ||
-      cur.prior_responses != settings.prior_responses || cur.min_predictor_auc != settings.min_predictor_auc ||
-      cur.max_bins != settings.max_bins) {
+      cur.prior_responses != settings.prior_responses ||
+      cur.min_predictor_auc != settings.min_predictor_auc || cur.max_bins != settings.max_bins) {
     e->model_.Reconfigure(settings);
   }
   return e;
@@ -213,7 +216,8 @@ Result<ModelStore::Decoded> ModelStore::DecodeSnapshot(std::string_view snapshot
   uint32_t stored_crc;
   std::memcpy(&stored_crc, snapshot.data() + snapshot.size() - 4, 4);
   const std::string_view body = snapshot.substr(0, snapshot.size() - 4);
-  if (Crc32c(0, body.data(), body.size()) != stored_crc) return bad("checksum mismatch (truncated or damaged)");
+  if (Crc32c(0, body.data(), body.size()) != stored_crc)
+    return bad("checksum mismatch (truncated or damaged)");
   Reader in(body.substr(kMagic.size()));
   uint64_t version, npred;
   if (!in.Varint(&version) || version != kVersion) return bad("unsupported version");
@@ -228,16 +232,19 @@ Result<ModelStore::Decoded> ModelStore::DecodeSnapshot(std::string_view snapshot
       return bad("bad predictor " + std::to_string(i));
     }
     spec.numeric = flag[0] == 1;
-    if (!in.Varint(&nsym) || nsym > kMaxSymbols) return bad("bad dictionary of predictor " + spec.name);
+    if (!in.Varint(&nsym) || nsym > kMaxSymbols)
+      return bad("bad dictionary of predictor " + spec.name);
     std::vector<std::string> names(nsym);
     for (std::string& s : names) {
-      if (!GetString(&in, &s, kMaxNameLength)) return bad("bad dictionary of predictor " + spec.name);
+      if (!GetString(&in, &s, kMaxNameLength))
+        return bad("bad dictionary of predictor " + spec.name);
     }
     d.specs->push_back(std::move(spec));
     d.dict_names.push_back(std::move(names));
   }
   uint64_t nmodels;
-  if (!in.SignedVarint(&d.cursor) || !in.Varint(&nmodels) || nmodels > (1u << 24)) return bad("bad model count");
+  if (!in.SignedVarint(&d.cursor) || !in.Varint(&nmodels) || nmodels > (1u << 24))
+    return bad("bad model count");
   for (uint64_t i = 0; i < nmodels; ++i) {
     std::string id;
     std::string_view kind;

@@ -62,7 +62,8 @@ class ModelStore {
   // The model of `id`, created with `settings` when new, else reconfigured to them when they
   // differ (with `keep_learned_prior`, a model that has responses keeps its prior propensity).
   // The pointer stays valid for the store's life.
-  Entry* Bind(const std::string& id, const ModelSettings& settings, bool keep_learned_prior = false);
+  Entry* Bind(const std::string& id, const ModelSettings& settings,
+              bool keep_learned_prior = false);
 
   // Codes for one request's predictor values (size = predictors()). New symbols enter the
   // dictionaries (up to kMaxSymbols each).
