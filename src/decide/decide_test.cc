@@ -7,6 +7,7 @@
 #include "common/base64.h"
 #include "common/hash.h"
 #include "decide/control_group.h"
+#include "decide/exploration.h"
 #include "decide/history.h"
 #include "decide/volume_ledger.h"
 
@@ -89,6 +90,53 @@ TEST(VolumeLedger, NeverExceedsDailyVolumeOrBudgetAndResetsEachDay) {
   EXPECT_FALSE(ledger.TryReserve(a, 1, "app", 100, true)) << "budget: 2 × 2.5 EUR used";
   EXPECT_TRUE(ledger.TryReserve(a, 0, "sms", 101, true)) << "a new day";
   EXPECT_EQ(ledger.Used("A", "sms", 101).impressions, 1);
+}
+
+// The probabilities a Thompson policy shows each arm with, estimated by re-runs: two equal arms
+// for one slot share it; an arm far below the rest is never shown (and left out of the re-runs);
+// with per_group 1, two arms of one group never fill two slots; the probabilities of a full
+// decision add up to its room.
+TEST(Exploration, ChoiceProbabilitiesMatchTheRandomizedPolicy) {
+  auto arm = [](int action, int group, double p, double sd) {
+    ScoredArm a;
+    a.action = action;
+    a.group = group;
+    a.estimate.logit = std::log(p / (1 - p));
+    a.estimate.sd = sd;
+    a.rest = 10;
+    a.value = 10;
+    return a;
+  };
+  learn::ExplorationConfig thompson;
+  thompson.method = learn::ExplorationMethod::kThompson;
+  thompson.probability_samples = 20000;
+  ArbitrationConfig arbitration;
+  arbitration.value_must_cover_cost = false;
+  std::vector<ScoredArm> arms = {arm(0, 0, 0.10, 0.5), arm(1, 1, 0.10, 0.5), arm(2, 2, 0.0001, 0.1)};
+  arms[0].chosen = true;
+  Rng rng(3);
+  std::vector<double> p = ChoiceProbabilities(thompson, arbitration, arms, 1, rng);
+  EXPECT_NEAR(p[0], 0.5, 0.02);
+  EXPECT_NEAR(p[1], 0.5, 0.02);
+  EXPECT_EQ(p[2], 0);
+  EXPECT_NEAR(p[0] + p[1] + p[2], 1.0, 1e-9);
+  // Two slots, arms 0 and 1 in one group (per_group 1): one of them and arm 3 are shown.
+  arms = {arm(0, 0, 0.10, 0.5), arm(1, 0, 0.10, 0.5), arm(3, 1, 0.05, 0.5)};
+  arms[0].chosen = arms[2].chosen = true;
+  p = ChoiceProbabilities(thompson, arbitration, arms, 2, rng);
+  EXPECT_NEAR(p[0] + p[1], 1.0, 1e-9);
+  EXPECT_NEAR(p[2], 1.0, 1e-9);
+  // ε-greedy with ε = 0.3 over three arms for one slot: the best gets 0.7 + 0.3/3.
+  learn::ExplorationConfig eps;
+  eps.method = learn::ExplorationMethod::kEpsilonGreedy;
+  eps.epsilon = 0.3;
+  eps.probability_samples = 20000;
+  arms = {arm(0, 0, 0.3, 0.5), arm(1, 1, 0.2, 0.5), arm(2, 2, 0.1, 0.5)};
+  arms[0].chosen = true;
+  p = ChoiceProbabilities(eps, arbitration, arms, 1, rng);
+  EXPECT_NEAR(p[0], 0.8, 0.015);
+  EXPECT_NEAR(p[1], 0.1, 0.015);
+  EXPECT_NEAR(p[2], 0.1, 0.015);
 }
 
 TEST(Base64, RoundTripsAnyBytesAndRejectsGarbage) {

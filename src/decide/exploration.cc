@@ -53,16 +53,47 @@ std::vector<double> ChoiceProbabilities(const learn::ExplorationConfig& config,
   };
   const bool thompson = config.method == learn::ExplorationMethod::kThompson;
   const bool linear = arbitration.weight_propensity == 1.0;
+  // An arm's priority when its propensity is p, or -inf when it would not be ranked.
+  auto priority_at = [&](const ScoredArm& a, double p) {
+    if (arbitration.value_must_cover_cost && p * a.value < a.cost) return -HUGE_VAL;
+    const double pr = (linear ? p : std::pow(p, arbitration.weight_propensity)) * a.rest;
+    return pr > arbitration.min_priority ? pr : -HUGE_VAL;
+  };
+  // Thompson: an arm whose priority at +4σ stays below what `room` other arms reach at −4σ
+  // (at most per_group of a group) is shown in fewer than 4 in 100,000 runs: it is left out of
+  // the re-runs (probability 0 unless it was actually shown). Typically most arms go.
+  std::vector<char> live(n, 1);
+  if (thompson && room > 0) {
+    auto at_z = [&](const ScoredArm& a, double z) {
+      return priority_at(a, 1.0 / (1.0 + std::exp(-(a.estimate.logit + a.estimate.sd * z))));
+    };
+    std::vector<std::pair<double, int>> lows;  // (priority at -4σ, group)
+    lows.reserve(n);
+    for (const ScoredArm& a : arms) lows.emplace_back(at_z(a, -4), a.group);
+    std::sort(lows.begin(), lows.end(), [](const auto& x, const auto& y) { return x.first > y.first; });
+    double threshold = -HUGE_VAL;
+    int taken = 0;
+    for (const auto& [low, group] : lows) {
+      if (group >= static_cast<int>(per_group.size())) per_group.resize(group + 1, 0);
+      if (per_group[group] >= arbitration.per_group) continue;
+      ++per_group[group];
+      if (++taken == room) {
+        threshold = low;
+        break;
+      }
+    }
+    for (size_t i = 0; i < n; ++i) live[i] = arms[i].chosen || at_z(arms[i], 4) >= threshold;
+  }
   for (int s = 1; s < samples; ++s) {
     order.clear();
     for (size_t i = 0; i < n; ++i) {
+      if (!live[i]) continue;
       const ScoredArm& a = arms[i];
       const learn::Estimate& e = a.estimate;
       const double p = thompson && e.sd > 0 ? 1.0 / (1.0 + std::exp(-(e.logit + e.sd * normal())))
                                             : e.propensity();
-      if (arbitration.value_must_cover_cost && p * a.value < a.cost) continue;
-      priority[i] = (linear ? p : std::pow(p, arbitration.weight_propensity)) * a.rest;
-      if (!(priority[i] > arbitration.min_priority)) continue;
+      priority[i] = priority_at(a, p);
+      if (priority[i] == -HUGE_VAL) continue;
       order.push_back(static_cast<int>(i));
     }
     if (EpsilonExplores(config, rng)) {
