@@ -99,6 +99,18 @@ struct OpeArgs {
 };
 int RunOpe(const OpeArgs& args);
 
+struct ClvFitArgs {
+  std::string transactions;
+  std::string format;           // cdnow | csv
+  std::string calibration_end;  // YYYY-MM-DD; empty: the last transaction day
+  std::string id_column = "customer_id";  // csv only
+  std::string date_column = "date";       // csv only
+  std::string amount_column = "amount";   // csv only
+  bool json = false;
+};
+// kairos clv fit: BG/NBD, Pareto/NBD and Gamma-Gamma maximum-likelihood fits (docs/clv.md).
+int RunClvFit(const ClvFitArgs& args);
+
 // Shared helpers.
 bool StderrIsTerminal();
 

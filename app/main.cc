@@ -94,6 +94,22 @@ int main(int argc, char** argv) {
   ope_cmd->add_option("--seed", ope.seed, "Bootstrap seed (same seed, same intervals)");
   ope_cmd->add_flag("--json", ope.json, "Machine-readable output");
 
+  ClvFitArgs clv;
+  auto* clv_cmd = app.add_subcommand("clv", "Customer lifetime value models");
+  clv_cmd->require_subcommand(1);
+  auto* clv_fit_cmd = clv_cmd->add_subcommand(
+      "fit", "Fit BG/NBD, Pareto/NBD and Gamma-Gamma to a transaction file by maximum likelihood");
+  clv_fit_cmd->add_option("--transactions,-t", clv.transactions, "Transaction file")->required();
+  clv_fit_cmd->add_option("--format", clv.format,
+                          "cdnow (whitespace: id date cds dollars, or the 5-column sample) or csv (header row)")
+      ->required();
+  clv_fit_cmd->add_option("--calibration-end", clv.calibration_end,
+                          "Last day of the calibration period, YYYY-MM-DD (default: the last transaction day)");
+  clv_fit_cmd->add_option("--id-column", clv.id_column, "csv: customer id column");
+  clv_fit_cmd->add_option("--date-column", clv.date_column, "csv: date column (YYYY-MM-DD or YYYYMMDD)");
+  clv_fit_cmd->add_option("--amount-column", clv.amount_column, "csv: amount column (negative: a return)");
+  clv_fit_cmd->add_flag("--json", clv.json, "Machine-readable output");
+
   ModelsArgs models;
   auto* models_cmd = app.add_subcommand("models", "Adaptive models: health (responses, AUC, calibration, predictors), export, import");
   models_cmd->add_option("--workspace,-w", models.workspace, "Workspace folder");
@@ -117,6 +133,7 @@ int main(int argc, char** argv) {
   if (*decide_cmd) return RunDecide(decide);
   if (*dexport_cmd) return RunDecisionsExport(dexport);
   if (*ope_cmd) return RunOpe(ope);
+  if (*clv_fit_cmd) return RunClvFit(clv);
   if (*mexport_cmd) return RunModelsExport(models);
   if (*mimport_cmd) return RunModelsImport(models);
   if (*models_cmd) {
