@@ -13,6 +13,7 @@
 #include <unordered_map>
 
 #include "common/file_util.h"
+#include "common/time_format.h"
 
 namespace kairos::analytics {
 namespace {
@@ -75,16 +76,6 @@ bool ParseDouble(std::string_view s, double* out) {
   if (!s.empty() && s.front() == '+') s.remove_prefix(1);
   const auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), *out);
   return ec == std::errc() && ptr == s.data() + s.size() && std::isfinite(*out);
-}
-
-// Howard Hinnant's days_from_civil: proleptic Gregorian date → days since 1970-01-01.
-int32_t DaysFromCivil(int y, unsigned m, unsigned d) {
-  y -= m <= 2;
-  const int era = (y >= 0 ? y : y - 399) / 400;
-  const unsigned yoe = static_cast<unsigned>(y - era * 400);
-  const unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + static_cast<int>(doe) - 719468;
 }
 
 bool IsLeap(int y) { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; }
@@ -455,23 +446,15 @@ Result<int32_t> ParseDate(std::string_view text) {
   if (m < 1 || m > 12 || d < 1 || d > kDays[m - 1] + (m == 2 && IsLeap(y) ? 1 : 0)) {
     return InvalidArgument("date " + Quote(text) + " is not a calendar day");
   }
-  return DaysFromCivil(y, static_cast<unsigned>(m), static_cast<unsigned>(d));
+  return static_cast<int32_t>(DaysFromCivil(y, static_cast<unsigned>(m), static_cast<unsigned>(d)));
 }
 
 std::string FormatDate(int32_t day) {
-  // Hinnant's civil_from_days.
-  const int z = day + 719468;
-  const int era = (z >= 0 ? z : z - 146096) / 146097;
-  const unsigned doe = static_cast<unsigned>(z - era * 146097);
-  const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-  const int y0 = static_cast<int>(yoe) + era * 400;
-  const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-  const unsigned mp = (5 * doy + 2) / 153;
-  const unsigned d = doy - (153 * mp + 2) / 5 + 1;
-  const unsigned m = mp < 10 ? mp + 3 : mp - 9;
-  const int y = y0 + (m <= 2);
+  int64_t y;
+  unsigned m, d;
+  CivilFromDays(day, &y, &m, &d);
   char buf[48];
-  std::snprintf(buf, sizeof(buf), "%04d-%02u-%02u", y, m, d);
+  std::snprintf(buf, sizeof(buf), "%04lld-%02u-%02u", static_cast<long long>(y), m, d);
   return buf;
 }
 
