@@ -69,8 +69,10 @@ std::shared_ptr<const DecisionService::Bound> DecisionService::Bind(std::shared_
 
 Status DecisionService::Start() {
   const auto d = decisioning();
+  // Without learning.yaml the model file is neither read nor written: the models it holds stay
+  // as they were for when learning is turned on again.
   if (d->learning.enabled) models_.Configure(d->learning.Specs());
-  if (!model_file_.empty()) {
+  if (d->learning.enabled && !model_file_.empty()) {
     auto cursor = models_.LoadFile(model_file_);
     if (cursor.ok()) {
       timeout_cursor_.store(*cursor);
@@ -323,6 +325,9 @@ Result<std::string> DecisionService::ModelJson(std::string_view id) const {
 std::string DecisionService::ExportModels() const { return models_.Snapshot(timeout_cursor_.load()); }
 
 Status DecisionService::ImportModels(std::string_view snapshot) {
+  if (!decisioning()->learning.enabled) {
+    return Status(ErrorCode::kFailedPrecondition, "learning is off (the workspace has no learning.yaml): nothing to import into");
+  }
   KAIROS_RETURN_IF_ERROR(learn::ModelStore::Validate(snapshot).status());
   KAIROS_ASSIGN_OR_RETURN(int64_t cursor, models_.Restore(snapshot));
   (void)cursor;  // the sweep cursor is this environment's own
@@ -330,7 +335,7 @@ Status DecisionService::ImportModels(std::string_view snapshot) {
 }
 
 Status DecisionService::SaveModels() const {
-  if (model_file_.empty()) return Status::Ok();
+  if (model_file_.empty() || !decisioning()->learning.enabled) return Status::Ok();
   return models_.SaveFile(model_file_, timeout_cursor_.load());
 }
 

@@ -102,7 +102,7 @@ class DecisionService {
   // running models stay), then saves the model file.
   std::string ExportModels() const;
   Status ImportModels(std::string_view snapshot);
-  // Saves the model file (no-op without one).
+  // Saves the model file (no-op without one, or while learning is off).
   Status SaveModels() const;
   // Records shown actions whose decision is older than responses.timeout and that got no
   // response as `ignored` (so the models learn from silence). Returns how many.

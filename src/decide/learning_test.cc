@@ -196,6 +196,15 @@ TEST_F(LearningTest, ModelsSurviveARestartAndRefuseACorruptImport) {
   EXPECT_EQ(service_->ImportModels("not a snapshot").code(), ErrorCode::kCorruption);
   EXPECT_TRUE(service_->ImportModels(exported).ok());
   EXPECT_EQ(service_->ModelsJson(), before);
+  // Learning turned off for a while (no learning.yaml): the model file is left alone, and the
+  // models are back when learning.yaml is.
+  std::filesystem::remove(dir_ / "learning.yaml");
+  Restart();
+  EXPECT_EQ(service_->ImportModels(exported).code(), ErrorCode::kFailedPrecondition);
+  Restart();
+  Write("learning.yaml", kLearning);
+  Restart();
+  EXPECT_EQ(service_->ModelsJson(), before);
 }
 
 TEST_F(LearningTest, ANewActionStartsFromItsGroupsResponseRate) {

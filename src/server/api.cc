@@ -183,6 +183,7 @@ HttpResponse Api::Handle(const RouteMatch& match, const HttpRequest& req) const 
     }
     case RouteId::kPostModelsImport: {
       Status s = decisions->ImportModels(req.body);
+      if (s.code() == ErrorCode::kFailedPrecondition) return ErrorResponse(409, s.code(), s.message());
       if (!s.ok()) {
         return ErrorResponse(s.code() == ErrorCode::kIoError ? 500 : 400,
                              s.code() == ErrorCode::kIoError ? s.code() : ErrorCode::kInvalidArgument,
