@@ -150,6 +150,8 @@ Operation OperationFor(RouteId id) {
 "content":{"application/json":{"schema":{"type":"object"}}}},
 "400":{"description":"Not a valid snapshot (corrupt, truncated, another format); the running models stay.",
  "content":{"application/json":{"schema":{"$ref":"#/components/schemas/ErrorBody"}}}},
+"409":{"description":"Learning is off (no learning.yaml).",
+ "content":{"application/json":{"schema":{"$ref":"#/components/schemas/ErrorBody"}}}},
 "default":{"$ref":"#/components/responses/Error"}})"};
     case RouteId::kGetUplift:
       return {"upliftReport", "reports",
