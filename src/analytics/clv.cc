@@ -13,16 +13,13 @@
 #include <unordered_map>
 
 #include "common/file_util.h"
+#include "common/text_lines.h"
 #include "common/time_format.h"
 
 namespace kairos::analytics {
 namespace {
 
 constexpr double kInf = std::numeric_limits<double>::infinity();
-
-std::string Loc(std::string_view source, int64_t line) {
-  return std::string(source) + ":" + std::to_string(line);
-}
 
 std::string Quote(std::string_view s) {
   std::string out = "\"";
@@ -80,25 +77,8 @@ bool ParseDouble(std::string_view s, double* out) {
 
 bool IsLeap(int y) { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; }
 
-// Splits `text` into lines (without "\n" or a trailing "\r") and calls fn(line, line_no).
-template <typename Fn>
-Status ForEachLine(std::string_view text, Fn&& fn) {
-  int64_t line_no = 0;
-  size_t pos = 0;
-  while (pos < text.size()) {
-    size_t end = text.find('\n', pos);
-    if (end == std::string_view::npos) end = text.size();
-    std::string_view line = text.substr(pos, end - pos);
-    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-    ++line_no;
-    KAIROS_RETURN_IF_ERROR(fn(line, line_no));
-    pos = end + 1;
-  }
-  return Status::Ok();
-}
-
 Status RowError(std::string_view source, int64_t line, const std::string& what) {
-  return InvalidArgument(Loc(source, line) + ": " + what);
+  return InvalidArgument(SourceLine(source, line) + ": " + what);
 }
 
 Status ParseRow(std::string_view source, int64_t line_no, std::string_view id,
@@ -465,7 +445,7 @@ Result<TransactionLog> ParseTransactions(std::string_view text, std::string_view
   Status st;
   if (format == InputFormat::kCdnow) {
     size_t fields = 0;  // 4 (master) or 5 (sample), fixed by the first data row
-    st = ForEachLine(text, [&](std::string_view line, int64_t line_no) -> Status {
+    st = ForEachLine(text, [&](std::string_view line, int64_t line_no, bool) -> Status {
       const auto f = SplitWhitespace(line);
       if (f.empty()) return Status::Ok();
       // The lifetimes copy of the master file starts with a header line; the original has none.
@@ -496,7 +476,7 @@ Result<TransactionLog> ParseTransactions(std::string_view text, std::string_view
   } else {
     int id_col = -1, date_col = -1, amount_col = -1;
     size_t ncols = 0;
-    st = ForEachLine(text, [&](std::string_view line, int64_t line_no) -> Status {
+    st = ForEachLine(text, [&](std::string_view line, int64_t line_no, bool) -> Status {
       if (Trim(line).empty()) return Status::Ok();
       const auto f = SplitComma(line);
       if (ncols == 0) {

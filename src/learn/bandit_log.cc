@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "common/file_util.h"
+#include "common/text_lines.h"
 
 namespace kairos::learn {
 namespace {
@@ -22,29 +23,6 @@ std::string Quote(std::string_view s) {
   out.append(s.substr(0, 60));
   if (s.size() > 60) out += "...";
   return out + "\"";
-}
-
-std::string Loc(std::string_view source, int64_t line) {
-  return std::string(source) + ":" + std::to_string(line);
-}
-
-// Splits `text` into lines (without "\n" or a trailing "\r"), calling fn(line, line_no, last)
-// where `last` says the line had no terminating newline (a possibly truncated file).
-template <typename Fn>
-Status ForEachLine(std::string_view text, Fn&& fn) {
-  int64_t line_no = 0;
-  size_t pos = 0;
-  while (pos < text.size()) {
-    size_t end = text.find('\n', pos);
-    const bool unterminated = end == std::string_view::npos;
-    if (unterminated) end = text.size();
-    std::string_view line = text.substr(pos, end - pos);
-    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-    ++line_no;
-    KAIROS_RETURN_IF_ERROR(fn(line, line_no, unterminated));
-    pos = end + 1;
-  }
-  return Status::Ok();
 }
 
 void SplitCsv(std::string_view line, std::vector<std::string_view>& fields) {
@@ -264,8 +242,7 @@ class JsonLine {
 
 }  // namespace
 
-std::string BanditLog::Where(size_t i) const { return Loc(source, line[i]); }
-
+std::string BanditLog::Where(size_t i) const { return SourceLine(source, line[i]); }
 
 Result<BanditLog> ParseObdCsv(std::string_view text, std::string_view source) {
   BanditLog log;
@@ -276,7 +253,7 @@ Result<BanditLog> ParseObdCsv(std::string_view text, std::string_view source) {
   std::vector<std::string_view> f;
   Status st =
       ForEachLine(text, [&](std::string_view line, int64_t no, bool unterminated) -> Status {
-        const std::string where = Loc(source, no);
+        const std::string where = SourceLine(source, no);
         SplitCsv(line, f);
         if (no == 1) {
           n_columns = f.size();
@@ -347,7 +324,7 @@ Result<BanditLog> ParseKairosNdjson(std::string_view text, std::string_view sour
   std::map<std::string, int32_t> distinct;
   Status st =
       ForEachLine(text, [&](std::string_view line, int64_t no, bool unterminated) -> Status {
-        const std::string where = Loc(source, no);
+        const std::string where = SourceLine(source, no);
         if (Trim(line).empty()) return Status::Ok();  // blank lines are allowed in NDJSON
         std::string action;
         bool has_action = false, has_reward = false;
@@ -430,7 +407,7 @@ Result<Policy> ParseDistCsv(std::string_view text, std::string_view source, cons
   std::vector<std::string_view> f;
   Status st =
       ForEachLine(text, [&](std::string_view line, int64_t no, bool unterminated) -> Status {
-        const std::string where = Loc(source, no);
+        const std::string where = SourceLine(source, no);
         SplitCsv(line, f);
         if (no == 1) {
           n_columns = f.size();
