@@ -71,16 +71,24 @@ class Rng {
   }
   bool Bernoulli(double p) { return Uniform() < p; }
 
-  // Standard normal by Marsaglia's polar method (one value per call; the second is dropped so
-  // the state stays a plain 32-byte value).
-  double Normal() {
+  // Two independent standard normals from one draw of Marsaglia's polar method. Callers that
+  // need many normals keep the second (the state stays a plain 32-byte value).
+  void NormalPair(double* first, double* second) {
     double u, v, s;
     do {
       u = 2.0 * Uniform() - 1.0;
       v = 2.0 * Uniform() - 1.0;
       s = u * u + v * v;
     } while (s >= 1.0 || s == 0.0);
-    return u * std::sqrt(-2.0 * std::log(s) / s);
+    const double f = std::sqrt(-2.0 * std::log(s) / s);
+    *first = u * f;
+    *second = v * f;
+  }
+  // Standard normal: the first of a pair (the second is dropped).
+  double Normal() {
+    double first, second;
+    NormalPair(&first, &second);
+    return first;
   }
   double Normal(double mean, double sd) { return mean + sd * Normal(); }
   // exp(N(mu, sigma^2)).

@@ -69,11 +69,6 @@ const char* NoActionReason(Stage furthest, bool any_candidate) {
 
 std::string Rfc(TimestampMs t) { return FormatRfc3339(t); }
 
-double PriorLogit(double p) {
-  p = std::clamp(p, 1e-6, 1 - 1e-6);
-  return std::log(p / (1 - p));
-}
-
 }  // namespace
 
 std::vector<learn::ModelStore::Entry*> BindModels(const Decisioning& d, learn::ModelStore* store) {
@@ -227,7 +222,7 @@ Decision Decide(const Decisioning& d, const Profile& profile, const DecideReques
       continue;
     }
     learn::Estimate estimate;  // the prior's, unless a model gives one
-    if (exploring) estimate.logit = PriorLogit(a.propensity);
+    if (exploring) estimate.logit = learn::Logit(a.propensity);
     double propensity = a.propensity;
     learn::ModelStore::Entry* model =
         learn_on ? (*env.bindings)[i * policies.channels.size() + static_cast<size_t>(channel)] : nullptr;

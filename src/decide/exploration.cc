@@ -31,8 +31,8 @@ std::vector<double> ChoiceProbabilities(const learn::ExplorationConfig& config,
   std::vector<int> order;
   order.reserve(n);
   std::vector<int> per_group;
-  // Normals in pairs (Marsaglia's polar method yields two; Rng::Normal keeps one): the draws
-  // are most of the cost of a re-run.
+  // Normals in pairs (Rng::Normal drops the second of each): the draws are most of the cost of
+  // a re-run.
   double spare = 0;
   bool has_spare = false;
   auto normal = [&] {
@@ -40,16 +40,10 @@ std::vector<double> ChoiceProbabilities(const learn::ExplorationConfig& config,
       has_spare = false;
       return spare;
     }
-    double u, v, s;
-    do {
-      u = 2.0 * rng.Uniform() - 1.0;
-      v = 2.0 * rng.Uniform() - 1.0;
-      s = u * u + v * v;
-    } while (s >= 1.0 || s == 0.0);
-    const double f = std::sqrt(-2.0 * std::log(s) / s);
-    spare = v * f;
+    double first;
+    rng.NormalPair(&first, &spare);
     has_spare = true;
-    return u * f;
+    return first;
   };
   const bool thompson = config.method == learn::ExplorationMethod::kThompson;
   const bool linear = arbitration.weight_propensity == 1.0;
@@ -65,7 +59,7 @@ std::vector<double> ChoiceProbabilities(const learn::ExplorationConfig& config,
   std::vector<char> live(n, 1);
   if (thompson && room > 0) {
     auto at_z = [&](const ScoredArm& a, double z) {
-      return priority_at(a, 1.0 / (1.0 + std::exp(-(a.estimate.logit + a.estimate.sd * z))));
+      return priority_at(a, a.estimate.PropensityAt(z));
     };
     std::vector<std::pair<double, int>> lows;  // (priority at -4σ, group)
     lows.reserve(n);
@@ -90,7 +84,7 @@ std::vector<double> ChoiceProbabilities(const learn::ExplorationConfig& config,
       if (!live[i]) continue;
       const ScoredArm& a = arms[i];
       const learn::Estimate& e = a.estimate;
-      const double p = thompson && e.sd > 0 ? 1.0 / (1.0 + std::exp(-(e.logit + e.sd * normal())))
+      const double p = thompson && e.sd > 0 ? e.PropensityAt(normal())
                                             : e.propensity();
       priority[i] = priority_at(a, p);
       if (priority[i] == -HUGE_VAL) continue;

@@ -9,10 +9,6 @@ namespace kairos::learn {
 namespace {
 
 double Sigmoid(double z) { return 1.0 / (1.0 + std::exp(-z)); }
-double Logit(double p) {
-  p = std::clamp(p, 1e-6, 1 - 1e-6);
-  return std::log(p / (1 - p));
-}
 
 constexpr int kNumericCodes = 2 * kNumericHalfRange + 1;
 constexpr uint32_t kStandardizeAfter = 200;  // logistic: freeze mean/sd of a numeric predictor
@@ -85,7 +81,10 @@ int NumericCode(double v) {
          kNumericHalfRange;
 }
 
-double Estimate::propensity() const { return Sigmoid(logit); }
+double Logit(double p) {
+  p = std::clamp(p, 1e-6, 1 - 1e-6);
+  return std::log(p / (1 - p));
+}
 
 AdaptiveModel::AdaptiveModel(ModelSettings settings, const std::vector<PredictorSpec>* predictors)
     : settings_(settings),

@@ -36,6 +36,7 @@
 // Thread-safety: an AdaptiveModel is not synchronized; ModelStore guards each with a mutex.
 #pragma once
 
+#include <cmath>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -89,8 +90,14 @@ struct ModelSettings {
 struct Estimate {
   double logit = 0;
   double sd = 0;
-  double propensity() const;
+  double propensity() const { return PropensityAt(0); }
+  // The propensity `z` spreads away from the mean: sigmoid(logit + sd·z) (Thompson draws,
+  // bounds of what a draw can reach).
+  double PropensityAt(double z) const { return 1.0 / (1.0 + std::exp(-(logit + sd * z))); }
 };
+
+// Log-odds of p, with p clamped to [1e-6, 1 - 1e-6].
+double Logit(double p);
 
 struct PredictorHealth {
   std::string name;

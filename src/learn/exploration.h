@@ -34,7 +34,7 @@ struct ExplorationConfig {
 
 // A Thompson draw of the propensity from `e`.
 inline double ThompsonDraw(const Estimate& e, Rng& rng) {
-  return 1.0 / (1.0 + std::exp(-(e.logit + e.sd * rng.Normal())));
+  return e.PropensityAt(rng.Normal());
 }
 
 }  // namespace kairos::learn
