@@ -14,6 +14,7 @@
 #include "common/time_format.h"
 #include "decide/decider.h"
 #include "decide/decision_json.h"
+#include "decide/history.h"
 #include "decide/model_json.h"
 #include "decide/uplift_report.h"
 #include "schema/json_write.h"
@@ -245,11 +246,9 @@ Result<ResponseOutcome> DecisionService::Respond(const ResponseRequest& req) {
     lock.lock();
     thread_local Profile profile;
     KAIROS_RETURN_IF_ERROR(engine_->ReadProfile(stored.subscriber_id, &profile, nullptr));
-    const uint32_t decision_key = HistoryKey(req.decision_id), action_key = HistoryKey(req.action_id);
-    for (const Interaction& h : profile.interactions) {
-      if (h.decision != decision_key || h.action != action_key || h.kind == InteractionKind::kImpression) continue;
-      const int o = static_cast<int>(h.kind) - 1;
-      labelled_before |= learning.positive[o] || learning.negative[o];
+    const uint32_t before = ResponseOutcomes(profile, HistoryKey(req.decision_id), HistoryKey(req.action_id));
+    for (int o = 0; o < kOutcomeCount; ++o) {
+      labelled_before |= HasOutcome(before, static_cast<Outcome>(o)) && (learning.positive[o] || learning.negative[o]);
     }
   }
   rapidjson::StringBuffer sb;
@@ -364,12 +363,7 @@ Result<int64_t> DecisionService::SweepTimeouts() {
   for (size_t i = 0; i < pending.size(); ++i) {
     // Answered already (any outcome)? Then it is not silence.
     if (!engine_->ReadProfile(subscribers[i], &profile, nullptr).ok()) continue;
-    const uint32_t decision_key = HistoryKey(pending[i].first), action_key = HistoryKey(pending[i].second);
-    bool answered = false;
-    for (const Interaction& h : profile.interactions) {
-      answered |= h.decision == decision_key && h.action == action_key && h.kind != InteractionKind::kImpression;
-    }
-    if (answered) continue;
+    if (ResponseOutcomes(profile, HistoryKey(pending[i].first), HistoryKey(pending[i].second)) != 0) continue;
     ResponseRequest r;
     r.decision_id = pending[i].first;
     r.action_id = pending[i].second;

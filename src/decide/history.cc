@@ -63,4 +63,15 @@ UnansweredRun UnansweredImpressions(const Profile& p, HistoryTarget t, Timestamp
   return run;
 }
 
+uint32_t ResponseOutcomes(const Profile& p, uint32_t decision, uint32_t action) {
+  uint32_t outcomes = 0;
+  for (const Interaction& h : p.interactions) {
+    if (h.decision != decision || (action != 0 && h.action != action) || h.kind == InteractionKind::kImpression) {
+      continue;
+    }
+    outcomes |= 1u << (static_cast<int>(h.kind) - 1);  // responses follow the Outcome order
+  }
+  return outcomes;
+}
+
 }  // namespace kairos

@@ -44,4 +44,9 @@ struct UnansweredRun {
 };
 UnansweredRun UnansweredImpressions(const Profile& p, HistoryTarget t, TimestampMs since);
 
+// The outcomes the history holds for one decision (its HistoryKey) and one action it showed
+// (0: any of them), as a bit set: bit o is Outcome o. 0 when nothing answered it.
+uint32_t ResponseOutcomes(const Profile& p, uint32_t decision, uint32_t action);
+inline bool HasOutcome(uint32_t outcomes, Outcome o) { return outcomes >> static_cast<int>(o) & 1; }
+
 }  // namespace kairos

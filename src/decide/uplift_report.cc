@@ -10,6 +10,7 @@
 
 #include "common/hash.h"
 #include "common/time_format.h"
+#include "decide/history.h"
 #include "profile/profile.h"
 #include "schema/json_write.h"
 
@@ -139,11 +140,9 @@ Result<std::string> UpliftReport(Engine& engine, const Decisioning& d, Timestamp
     UnitOutcome o;
     const TimestampMs end = std::min(now, ts + u.horizon_ms);
     if (!control) {
-      for (const Interaction& h : profile.interactions) {
-        if (h.decision != decision_key || (action_key != 0 && h.action != action_key)) continue;
-        o.accepted |= h.kind == InteractionKind::kAccepted || h.kind == InteractionKind::kConverted;
-        o.converted |= h.kind == InteractionKind::kConverted;
-      }
+      const uint32_t outcomes = ResponseOutcomes(profile, decision_key, action_key);
+      o.converted = HasOutcome(outcomes, Outcome::kConverted);
+      o.accepted = o.converted || HasOutcome(outcomes, Outcome::kAccepted);
     }
     if (u.conversion_aggregate >= 0) {
       o.converted = false;
