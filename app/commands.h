@@ -111,6 +111,60 @@ struct ClvFitArgs {
 // kairos clv fit: BG/NBD, Pareto/NBD and Gamma-Gamma maximum-likelihood fits (docs/clv.md).
 int RunClvFit(const ClvFitArgs& args);
 
+struct ChurnTrainArgs {
+  std::string workspace;  // train from the workspace's profiles instead of a CSV
+  std::string at;         // with workspace: RFC 3339 "now" (default: the clock)
+  bool out_given = false; // --out was given (else a workspace's churn.model)
+  std::string csv;
+  std::string target;
+  std::string positive;   // the target value meaning churn; empty: inferred (Yes, true, 1, ...)
+  std::string id_column;  // left out of the features
+  int folds = 5;
+  std::string out = "churn-model.json";
+  uint64_t seed = 1;
+  int threads = 0;  // trainings run in parallel; 0: every core
+  bool json = false;
+};
+// kairos churn train: gradient-boosted churn model with cross-validated AUC (docs/churn.md).
+int RunChurnTrain(const ChurnTrainArgs& args);
+
+struct ChurnScoreArgs {
+  std::string model;
+  std::string csv;
+  std::string id_column;
+  int top = 3;      // drivers per row
+  std::string out;  // NDJSON scores; empty: standard output
+  bool json = false;
+};
+// kairos churn score: one NDJSON line per row (id, churn probability, top drivers).
+int RunChurnScore(const ChurnScoreArgs& args);
+
+struct ClusterArgs {
+  std::string csv;
+  std::vector<std::string> features;  // numeric columns of the CSV, by name
+  int k = 0;                           // > 0: this k; 0: choose in k_range
+  std::string k_range = "2..8";
+  uint64_t seed = 1;
+  int64_t sample = 50000;             // rows fitted on
+  int64_t silhouette_sample = 4000;   // rows the silhouette is computed on
+  int n_init = 3;
+  std::string criterion = "silhouette";  // silhouette | elbow
+  int threads = 2;
+  std::string out;  // model JSON to write; empty: none
+  bool json = false;
+};
+// kairos cluster: k-means on numeric CSV columns, k chosen by silhouette (docs/clustering.md).
+int RunCluster(const ClusterArgs& args);
+
+struct SegmentArgs {
+  std::string workspace;
+  std::string at;  // RFC 3339; empty: now
+  int threads = 2;
+  bool json = false;
+};
+// kairos segment: scores and segments for every subscriber, written into the profiles.
+int RunSegment(const SegmentArgs& args);
+
 // Shared helpers.
 bool StderrIsTerminal();
 

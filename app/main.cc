@@ -110,6 +110,68 @@ int main(int argc, char** argv) {
   clv_fit_cmd->add_option("--amount-column", clv.amount_column, "csv: amount column (negative: a return)");
   clv_fit_cmd->add_flag("--json", clv.json, "Machine-readable output");
 
+  ChurnTrainArgs churn_train;
+  ChurnScoreArgs churn_score;
+  auto* churn_cmd = app.add_subcommand("churn", "Churn model: gradient-boosted trees with cross-validated AUC and drivers");
+  churn_cmd->require_subcommand(1);
+  auto* churn_train_cmd = churn_cmd->add_subcommand(
+      "train", "Train on a CSV (one row per customer): stratified k-fold AUC, calibration, model file");
+  auto* churn_csv = churn_train_cmd->add_option("--csv", churn_train.csv, "CSV file with a header row");
+  churn_train_cmd->add_option("--target", churn_train.target, "Column saying whether the customer churned (with --csv)");
+  churn_train_cmd->add_option("--workspace,-w", churn_train.workspace,
+                              "Train from the workspace: a past segmentation run's feature snapshot, labelled by who left within churn.horizon after it")
+      ->excludes(churn_csv);
+  churn_train_cmd->add_option("--at", churn_train.at, "With --workspace: the time taken as now (RFC 3339)");
+  churn_train_cmd->add_option("--positive", churn_train.positive,
+                              "Target value meaning churn (default: inferred from Yes/No, true/false, 1/0)");
+  churn_train_cmd->add_option("--id", churn_train.id_column, "Customer id column (not a feature)");
+  churn_train_cmd->add_option("--folds", churn_train.folds, "Cross-validation folds")->check(CLI::Range(2, 20));
+  auto* churn_out = churn_train_cmd->add_option(
+      "--out,-o", churn_train.out, "Model file to write (default churn-model.json; with --workspace, segments.yaml's churn.model)");
+  churn_train_cmd->add_option("--seed", churn_train.seed, "Random seed (same seed, same model)");
+  churn_train_cmd->add_option("--threads", churn_train.threads, "Trainings run in parallel (0: every core)")
+      ->check(CLI::Range(0, 256));
+  churn_train_cmd->add_flag("--json", churn_train.json, "Machine-readable output");
+  auto* churn_score_cmd = churn_cmd->add_subcommand(
+      "score", "Score a CSV with a trained model: NDJSON lines with churn probability and top drivers");
+  churn_score_cmd->add_option("--model,-m", churn_score.model, "Model file from churn train")->required();
+  churn_score_cmd->add_option("--csv", churn_score.csv, "CSV file with the model's feature columns")->required();
+  churn_score_cmd->add_option("--id", churn_score.id_column, "Customer id column to copy into each line");
+  churn_score_cmd->add_option("--top", churn_score.top, "Drivers per row (0: none)")->check(CLI::Range(0, 1000));
+  churn_score_cmd->add_option("--out,-o", churn_score.out, "NDJSON output file (default: standard output)");
+  churn_score_cmd->add_flag("--json", churn_score.json, "With --out: a JSON summary on standard output");
+
+  ClusterArgs cluster;
+  auto* cluster_cmd = app.add_subcommand(
+      "cluster", "k-means clusters of numeric CSV columns, k chosen by silhouette, profiles in plain terms");
+  cluster_cmd->add_option("--csv", cluster.csv, "CSV file with a header row")->required();
+  cluster_cmd->add_option("--features", cluster.features, "Numeric columns to cluster on, comma-separated")
+      ->required()
+      ->delimiter(',');
+  auto* cluster_k = cluster_cmd->add_option("--k", cluster.k, "Exactly this many clusters")
+                        ->check(CLI::Range(2, 256));
+  cluster_cmd->add_option("--k-range", cluster.k_range, "Try every k in A..B and choose one (default 2..8)")
+      ->excludes(cluster_k);
+  cluster_cmd->add_option("--seed", cluster.seed, "Random seed (same seed, same clusters)");
+  cluster_cmd->add_option("--sample", cluster.sample, "Rows the centroids are fitted on (uniform sample)")
+      ->check(CLI::Range(int64_t{2}, int64_t{100000000}));
+  cluster_cmd->add_option("--silhouette-sample", cluster.silhouette_sample,
+                          "Rows the silhouette is computed on (cost grows with its square)")
+      ->check(CLI::Range(int64_t{2}, int64_t{100000}));
+  cluster_cmd->add_option("--n-init", cluster.n_init, "k-means++ restarts per k")->check(CLI::Range(1, 1000));
+  cluster_cmd->add_option("--criterion", cluster.criterion, "How k is chosen: silhouette or elbow");
+  cluster_cmd->add_option("--threads", cluster.threads, "Threads")->check(CLI::Range(1, 64));
+  cluster_cmd->add_option("--out,-o", cluster.out, "Write the model (JSON) to this file");
+  cluster_cmd->add_flag("--json", cluster.json, "Machine-readable output");
+
+  SegmentArgs segment;
+  auto* segment_cmd = app.add_subcommand(
+      "segment", "Value/effort tiers, behavioural segments, RFM, clusters, CLV and churn scores into every profile");
+  segment_cmd->add_option("--workspace,-w", segment.workspace, "Workspace folder")->required();
+  segment_cmd->add_option("--at", segment.at, "Read profiles as of this time (RFC 3339; default now)");
+  segment_cmd->add_option("--threads", segment.threads, "Threads")->check(CLI::Range(1, 64));
+  segment_cmd->add_flag("--json", segment.json, "Machine-readable report");
+
   ModelsArgs models;
   auto* models_cmd = app.add_subcommand("models", "Adaptive models: health (responses, AUC, calibration, predictors), export, import");
   models_cmd->add_option("--workspace,-w", models.workspace, "Workspace folder");
@@ -134,6 +196,13 @@ int main(int argc, char** argv) {
   if (*dexport_cmd) return RunDecisionsExport(dexport);
   if (*ope_cmd) return RunOpe(ope);
   if (*clv_fit_cmd) return RunClvFit(clv);
+  if (*churn_train_cmd) {
+    churn_train.out_given = churn_out->count() > 0;
+    return RunChurnTrain(churn_train);
+  }
+  if (*churn_score_cmd) return RunChurnScore(churn_score);
+  if (*segment_cmd) return RunSegment(segment);
+  if (*cluster_cmd) return RunCluster(cluster);
   if (*mexport_cmd) return RunModelsExport(models);
   if (*mimport_cmd) return RunModelsImport(models);
   if (*models_cmd) {

@@ -12,6 +12,7 @@
 #include "decide/decision_service.h"
 #include "ingest/engine.h"
 #include "schema/workspace.h"
+#include "segment/segment_job.h"
 #include "server/server.h"
 
 namespace kairos::app {
@@ -78,6 +79,40 @@ int RunServe(const ServeArgs& args) {
     }
   });
 
+  // segments.yaml's schedule: the segmentation job with the decisioning in use at each run (a
+  // reload applies to the next run). The first run waits one interval: a restart does not
+  // re-segment.
+  std::thread segmenter([&] {
+    std::unique_lock lock(maintenance_mu);
+    TimestampMs next = 0;
+    while (!maintenance_cv.wait_for(lock, std::chrono::seconds(5), [&] { return stopping; })) {
+      const auto d = decisions.decisioning();
+      const int64_t every = d->segmentation.present ? d->segmentation.schedule_ms : 0;
+      if (every <= 0) {
+        next = 0;
+        continue;
+      }
+      const TimestampMs now = clock.Now();
+      if (next == 0) next = now + every;
+      if (now < next) continue;
+      next = now + every;
+      lock.unlock();
+      SegmentRunOptions o;
+      o.now = now;
+      o.workspace_dir = args.workspace;
+      o.threads = 1;  // leave a core to the requests
+      auto report = RunSegmentation(**engine, *d, o);
+      if (report.ok()) {
+        std::printf("segmented %lld subscribers in %.1f s (run %s)\n",
+                    static_cast<long long>(report->subscribers), report->seconds, report->run_id.c_str());
+      } else {
+        std::fprintf(stderr, "segmentation: %s\n", report.status().message().c_str());
+      }
+      std::fflush(stdout);
+      lock.lock();
+    }
+  });
+
   int sig = 0;
   sigwait(&signals, &sig);
   std::printf("stopping (%s)\n", sig == SIGINT ? "SIGINT" : "SIGTERM");
@@ -89,6 +124,7 @@ int RunServe(const ServeArgs& args) {
   }
   maintenance_cv.notify_all();
   maintenance.join();
+  segmenter.join();
   if (Status s = decisions.SaveModels(); !s.ok()) std::fprintf(stderr, "saving the models: %s\n", s.message().c_str());
   engine->reset();  // checkpoint: the next start replays nothing
   return 0;

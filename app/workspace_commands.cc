@@ -50,7 +50,7 @@ Status WriteNewFile(const std::string& path, std::string_view text) {
 }
 
 int RunInit(const InitArgs& args) {
-  for (const char* f : {"policies.yaml", "catalog.yaml", "learning.yaml"}) {
+  for (const char* f : {"policies.yaml", "catalog.yaml", "learning.yaml", "segments.yaml"}) {
     if (std::filesystem::exists(std::filesystem::path(args.dir) / f)) {
       return Fail((std::filesystem::path(args.dir) / f).string() + " already exists; not overwritten");
     }
@@ -66,6 +66,7 @@ int RunInit(const InitArgs& args) {
                      args.demo ? DemoCatalogYaml() : DefaultCatalogYaml());
   }
   if (s.ok()) s = WriteNewFile((std::filesystem::path(args.dir) / "learning.yaml").string(), DefaultLearningYaml());
+  if (s.ok()) s = WriteNewFile((std::filesystem::path(args.dir) / "segments.yaml").string(), DefaultSegmentsYaml());
   if (!s.ok()) return Fail(s.message());
   if (args.json) {
     rapidjson::StringBuffer sb;
@@ -80,11 +81,12 @@ int RunInit(const InitArgs& args) {
     w.String("policies.yaml");
     w.String("catalog.yaml");
     w.String("learning.yaml");
+    w.String("segments.yaml");
     w.EndArray();
     w.EndObject();
     std::printf("%s\n", sb.GetString());
   } else {
-    std::printf("Created workspace %s (kairos.yaml, schema.yaml, policies.yaml, catalog.yaml, learning.yaml)%s.\nNext: kairos check --workspace %s\n",
+    std::printf("Created workspace %s (kairos.yaml, schema.yaml, policies.yaml, catalog.yaml, learning.yaml, segments.yaml)%s.\nNext: kairos check --workspace %s\n",
                 args.dir.c_str(), args.demo ? " for the demo operator" : "", args.dir.c_str());
   }
   return 0;

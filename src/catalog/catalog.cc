@@ -49,6 +49,7 @@ namespace {
 constexpr const char* kPoliciesFile = "policies.yaml";
 constexpr const char* kCatalogFile = "catalog.yaml";
 constexpr const char* kLearningFile = "learning.yaml";
+constexpr const char* kSegmentsFile = "segments.yaml";
 
 enum RuleKind { kEligibility = 0, kApplicability = 1, kSuitability = 2, kRuleKinds = 3 };
 constexpr const char* kRuleKindNames[kRuleKinds] = {"eligibility", "applicability", "suitability"};
@@ -826,9 +827,11 @@ Result<std::shared_ptr<const Decisioning>> Build(std::string_view policies_yaml,
                                                  std::shared_ptr<const Schema> schema,
                                                  std::optional<Policies> policies,
                                                  std::string_view learning_yaml,
+                                                 std::string_view segments_yaml,
                                                  const std::string& policies_file = kPoliciesFile,
                                                  const std::string& catalog_file = kCatalogFile,
-                                                 const std::string& learning_file = kLearningFile) {
+                                                 const std::string& learning_file = kLearningFile,
+                                                 const std::string& segments_file = kSegmentsFile) {
   if (schema == nullptr) return InvalidArgument("decisioning needs a schema");
   auto d = std::make_shared<Decisioning>();
   d->schema = schema;
@@ -850,6 +853,10 @@ Result<std::shared_ptr<const Decisioning>> Build(std::string_view policies_yaml,
     KAIROS_ASSIGN_OR_RETURN(d->learning,
                             Learning::Parse(learning_yaml, learning_file, *d->features, d->catalog));
   }
+  if (!segments_yaml.empty()) {
+    KAIROS_ASSIGN_OR_RETURN(d->segmentation,
+                            Segmentation::Parse(segments_yaml, segments_file, *d->features));
+  }
   std::string both(policies_yaml);
   both += '\0';
   both += catalog_yaml;
@@ -863,8 +870,10 @@ Result<std::shared_ptr<const Decisioning>> Build(std::string_view policies_yaml,
 
 Result<std::shared_ptr<const Decisioning>> Decisioning::Parse(
     std::string_view policies_yaml, std::string_view catalog_yaml,
-    std::shared_ptr<const Schema> schema, std::string_view learning_yaml) {
-  return Build(policies_yaml, catalog_yaml, std::move(schema), std::nullopt, learning_yaml);
+    std::shared_ptr<const Schema> schema, std::string_view learning_yaml,
+    std::string_view segments_yaml) {
+  return Build(policies_yaml, catalog_yaml, std::move(schema), std::nullopt, learning_yaml,
+               segments_yaml);
 }
 
 Result<std::shared_ptr<const Decisioning>> Decisioning::Load(const std::string& dir,
@@ -891,8 +900,14 @@ Result<std::shared_ptr<const Decisioning>> Decisioning::Load(const std::string& 
     // An empty file still turns the models on.
     if (learning_text.empty()) learning_text = "\n";
   }
+  const std::string segments_path = (fs::path(dir) / kSegmentsFile).string();
+  std::string segments_text;
+  if (fs::exists(segments_path, ec)) {
+    KAIROS_ASSIGN_OR_RETURN(segments_text, ReadFile(segments_path));
+    if (segments_text.empty()) segments_text = "\n";
+  }
   return Build(policies_text, catalog_text, std::move(schema), std::move(fallback), learning_text,
-               policies_path, catalog_path, learning_path);
+               segments_text, policies_path, catalog_path, learning_path, segments_path);
 }
 
 }  // namespace kairos

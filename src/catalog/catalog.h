@@ -21,6 +21,7 @@
 
 #include "catalog/features.h"
 #include "catalog/learning.h"
+#include "catalog/segmentation.h"
 #include "common/clock.h"
 #include "common/status.h"
 #include "expr/expr.h"
@@ -188,19 +189,22 @@ struct Decisioning {
   Catalog catalog;
   std::shared_ptr<const FeatureSpace> features;
   Learning learning;    // learning.yaml (models off without it)
+  Segmentation segmentation;  // segments.yaml (nothing to compute without it)
   std::string version;  // hex digest of the files' bytes, logged with every decision
 
-  // Loads `<dir>/policies.yaml`, `<dir>/catalog.yaml` and `<dir>/learning.yaml`. A workspace
-  // without them gets an empty catalog, default policies (every decision is then "no action")
-  // and no adaptive models.
+  // Loads `<dir>/policies.yaml`, `<dir>/catalog.yaml`, `<dir>/learning.yaml` and
+  // `<dir>/segments.yaml`. A workspace without them gets an empty catalog, default policies
+  // (every decision is then "no action"), no adaptive models and no segmentation. segments.yaml
+  // is not part of `version`: it changes profiles' scores, not how a decision is made.
   static Result<std::shared_ptr<const Decisioning>> Load(const std::string& dir,
                                                          std::shared_ptr<const Schema> schema);
-  // The same from texts (tests); file names prefix the errors. An empty `learning_yaml` means
-  // no learning.yaml.
+  // The same from texts (tests); file names prefix the errors. An empty `learning_yaml` or
+  // `segments_yaml` means no such file.
   static Result<std::shared_ptr<const Decisioning>> Parse(std::string_view policies_yaml,
                                                           std::string_view catalog_yaml,
                                                           std::shared_ptr<const Schema> schema,
-                                                          std::string_view learning_yaml = {});
+                                                          std::string_view learning_yaml = {},
+                                                          std::string_view segments_yaml = {});
 };
 
 // The commented files `kairos init` writes (minimal) and `kairos init --demo` writes (the demo
@@ -211,5 +215,7 @@ std::string_view DemoPoliciesYaml();
 std::string_view DemoCatalogYaml();
 // learning.yaml for both (the demo and a new workspace share the default schema).
 std::string_view DefaultLearningYaml();
+// segments.yaml for both (catalog/default_segments.cc).
+std::string_view DefaultSegmentsYaml();
 
 }  // namespace kairos

@@ -107,6 +107,64 @@ TEST(ShippedFiles, LearningLoadsWithBothCatalogs) {
   }
 }
 
+TEST(ShippedFiles, SegmentsLoadWithTheDefaultSchema) {
+  auto d = Decisioning::Parse(DemoPoliciesYaml(), DemoCatalogYaml(), DefaultSchema(),
+                              DefaultLearningYaml(), DefaultSegmentsYaml());
+  ASSERT_TRUE(d.ok()) << d.status().message();
+  const Segmentation& s = (*d)->segmentation;
+  EXPECT_TRUE(s.present);
+  EXPECT_NE(s.revenue, nullptr);
+  EXPECT_NE(s.margin, nullptr);
+  EXPECT_EQ(s.effort.size(), 3u);
+  EXPECT_EQ(s.behaviour.size(), 3u);
+  EXPECT_EQ(s.usage.back().when, nullptr);  // the default case
+  EXPECT_EQ(s.clusters.k_min, 2);
+  EXPECT_EQ(s.clusters.k_max, 8);
+  EXPECT_GE(s.clv.transactions_aggregate, 0);
+  EXPECT_EQ(s.churn.model_path, "churn-model.json");
+  EXPECT_EQ(s.schedule_ms, 24LL * 3600 * 1000);
+}
+
+TEST(Segments, ErrorsPointAtTheLine) {
+  struct Case {
+    std::string yaml, want;
+  } cases[] = {
+      {"value:\n  revenue: \"agg.nope(30d)\"\n", "segments.yaml:2:"},
+      {"value:\n  revenue: \"profile.plan_type\"\n", "expected a number"},
+      {"segments:\n  usage:\n    - {name: a}\n    - {name: b, when: \"true\"}\n", "never used"},
+      {"segments:\n  usage:\n    - {name: a, when: \"agg.data_mb(30d)\"}\n", "expected bool"},
+      {"tiers: {value_high: 1.5}\n", "tiers.value_high must be between 0 and 1"},
+      {"clusters: {k: 9..3}\n", "clusters.k"},
+      {"clv: {transactions: topup_eur, spend: topup_eur}\n", "count aggregate"},
+      {"churn: {model: m.json}\n", "needs features"},
+      {"value: {revenue: \"segment.value_tier\"}\n", "a score this job writes"},
+      {"valu: {}\n", "valu"},
+      {"segments:\n  behaviour: [{name: x, when: \"action.value > 1\"}]\n", "belongs to an action"},
+  };
+  for (const Case& c : cases) {
+    auto d = Decisioning::Parse(DemoPoliciesYaml(), DemoCatalogYaml(), DefaultSchema(), {}, c.yaml);
+    ASSERT_FALSE(d.ok()) << c.yaml;
+    EXPECT_NE(d.status().message().find(c.want), std::string::npos)
+        << c.yaml << " -> " << d.status().message();
+  }
+}
+
+TEST(Segments, ScoreNamesAreRuleNames) {
+  // Rules read the job's scores by their fixed names, with their types.
+  auto d = Decisioning::Parse(DemoPoliciesYaml(), DemoCatalogYaml(), DefaultSchema());
+  ASSERT_TRUE(d.ok());
+  for (const char* text : {"segment.value_tier == \"protect\"", "score.churn > 0.3",
+                           "clv.expected_12m >= 100 and rfm.recency >= 4"}) {
+    expr::CompileError err;
+    EXPECT_NE(expr::Expr::Compile(text, *(*d)->features, expr::Type::kBool, &err), nullptr)
+        << text << ": " << err.message;
+  }
+  expr::CompileError err;
+  EXPECT_EQ(expr::Expr::Compile("segment.nope == \"x\"", *(*d)->features, expr::Type::kBool, &err), nullptr);
+  EXPECT_NE(err.message.find("unknown score"), std::string::npos) << err.message;
+  EXPECT_EQ(expr::Expr::Compile("score.churn == \"high\"", *(*d)->features, expr::Type::kBool, &err), nullptr);
+}
+
 TEST(ShippedFiles, DemoLoadsWithSixtyActionsOverFourIssues) {
   auto d = Decisioning::Parse(DemoPoliciesYaml(), DemoCatalogYaml(), DefaultSchema());
   ASSERT_TRUE(d.ok()) << d.status().message();

@@ -5,6 +5,7 @@
 
 #include "common/clock.h"
 #include "common/hash.h"
+#include "schema/score_fields.h"
 
 namespace kairos {
 
@@ -35,7 +36,17 @@ constexpr FigureName kFigures[] = {
 };
 
 constexpr const char* kNamespaces =
-    "now, profile.*, agg.*, forecast.*, subscriber.*, ctx.*, history.*, action.*";
+    "now, profile.*, agg.*, forecast.*, subscriber.*, ctx.*, history.*, action.*, and the scores "
+    "of kairos segment (value.*, segment.*, rfm.*, clv.*, score.*)";
+
+std::string JoinScores() {
+  std::string out;
+  for (const ScoreField& f : ScoreFields()) {
+    if (!out.empty()) out += ", ";
+    out += f.name;
+  }
+  return out;
+}
 
 // "7d", "12h", "30m", "45s" or "500ms": the largest unit that divides the duration, as written
 // in rules, so that feature names read like their source.
@@ -381,6 +392,17 @@ Result<expr::Symbol> FeatureSpace::Resolve(std::string_view dotted_name) const {
                            "'; known: " + kHistoryFunctions);
   }
 
+  if (IsScoreNamespace(dotted_name)) {
+    const int id = ScoreIndex(dotted_name);
+    if (id < 0) return InvalidArgument("unknown score '" + full + "'; known: " + JoinScores());
+    f.kind = FeatureKind::kScore;
+    f.index = id;
+    f.type = ScoreFields()[static_cast<size_t>(id)].type == FieldType::kNumber ? expr::Type::kNumber
+                                                                                : expr::Type::kString;
+    const expr::Type t = f.type;
+    return Symbol(Intern(std::move(f)), t);
+  }
+
   if (ns == "action") {
     if (rest == "value") {
       f.kind = FeatureKind::kActionValue;
@@ -511,7 +533,7 @@ Result<expr::Symbol> FeatureSpace::ResolveCall(std::string_view dotted_name,
 
   // Everything else is a value, not a function (resolving it here would intern an unused slot).
   if (ns == "now" || ns == "profile" || ns == "forecast" || ns == "subscriber" || ns == "ctx" ||
-      ns == "action") {
+      ns == "action" || IsScoreNamespace(dotted_name)) {
     return InvalidArgument(full + " is a value, not a function; write " + full +
                            " without arguments");
   }

@@ -43,6 +43,7 @@ enum class FeatureKind : uint8_t {
   kActionValue,          // the candidate's value (number) — per candidate, never shared
   kActionCost,           // the candidate's cost (number) — per candidate
   kActionPropensity,     // the candidate's propensity (number) — per candidate
+  kScore,                // score `index` (a ScoreId) of the latest kairos segment run
 };
 
 enum class ForecastFigure : uint8_t {

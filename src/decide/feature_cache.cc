@@ -124,6 +124,12 @@ expr::Value FeatureCache::Compute(const Feature& f) {
       }
       return Value::Null(f.type);
     }
+    case FeatureKind::kScore: {
+      const size_t i = static_cast<size_t>(f.index);
+      if (i >= profile_.scores.size() || profile_.scores[i].is_null) return Value::Null(f.type);
+      const kairos::Value& v = profile_.scores[i];
+      return f.type == expr::Type::kNumber ? Value::Number(v.number) : Value::String(v.s);
+    }
     case FeatureKind::kEventsApplied:
       return Value::Number(static_cast<double>(profile_.events_applied));
     case FeatureKind::kFirstSeen: return Value::Time(static_cast<double>(profile_.first_seen));

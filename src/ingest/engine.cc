@@ -165,6 +165,10 @@ class Partition {
   Status GetDecision(std::string_view decision_id, std::string* out) const {
     return store_->GetDecision(decision_id, out);
   }
+  Status ForEachProfile(const std::function<bool(std::string_view, std::string_view)>& fn) const {
+    return store_->ForEachProfile(fn);
+  }
+
   Status ForEachDecision(std::string_view from, const std::function<bool(std::string_view, std::string_view)>& fn) const {
     return store_->ForEachDecision(from, fn);
   }
@@ -637,6 +641,17 @@ class EngineImpl final : public Engine {
     return Status::Ok();
   }
 
+  int partitions() const override { return static_cast<int>(partitions_.size()); }
+
+  Status ForEachProfile(
+      int partition,
+      const std::function<bool(std::string_view, std::string_view)>& fn) override {
+    if (partition < 0 || partition >= partitions()) {
+      return InvalidArgument("no partition " + std::to_string(partition));
+    }
+    return partitions_[static_cast<size_t>(partition)]->ForEachProfile(fn);
+  }
+
   Status Checkpoint() override {
     Status first;
     for (auto& p : partitions_) {
@@ -679,6 +694,9 @@ class EngineImpl final : public Engine {
     KAIROS_RETURN_IF_ERROR(parser.Parse(text, e));
     if (!builtin && e->type == ws_.schema->builtin().decision) {
       return InvalidArgument("/type: decision events are written by Kairos itself (POST /v1/decide)", "/type");
+    }
+    if (!builtin && e->type == ws_.schema->builtin().scores) {
+      return InvalidArgument("/type: scores events are written by Kairos itself (kairos segment)", "/type");
     }
     if (e->ts > limit) {
       return Status(ErrorCode::kOutOfRange,

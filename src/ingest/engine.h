@@ -125,6 +125,14 @@ class Engine {
   virtual Status ForEachDecision(std::string_view from_id,
                                  const std::function<bool(const StoredDecision&)>& fn) = 0;
 
+  // Number of partitions (fixed for a store).
+  virtual int partitions() const = 0;
+  // Visits every stored profile of one partition — a consistent snapshot of it, concurrent
+  // writes go on — until fn returns false. `bytes` is the encoded profile (DecodeProfile) and
+  // lives only for the call. Partitions may be scanned in parallel, one thread each.
+  virtual Status ForEachProfile(
+      int partition,
+      const std::function<bool(std::string_view subscriber_id, std::string_view bytes)>& fn) = 0;
   // Forces a checkpoint: LMDB synced, WAL segments before it removed.
   virtual Status Checkpoint() = 0;
 

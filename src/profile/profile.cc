@@ -7,6 +7,7 @@
 #include "common/encoding.h"
 #include "common/hash.h"
 #include "common/time_format.h"
+#include "schema/score_fields.h"
 
 namespace kairos {
 
@@ -16,7 +17,7 @@ float EmptyBucket(AggregateOp op) {
 
 namespace {
 // Version 3 added the interaction history; version 2 records (none) still decode.
-constexpr uint8_t kFormatVersion = 3;
+constexpr uint8_t kFormatVersion = 4;
 constexpr uint8_t kFormatVersionNoHistory = 2;
 
 void ClearBuckets(const AggregateDef& def, std::span<float> b) {
@@ -175,6 +176,9 @@ void Profile::Reset(const Schema& schema) {
   recent_ids.clear();
   interactions.clear();
   action_totals.clear();
+  scores.clear();
+  scored_ms = 0;
+  score_run.clear();
   // Buckets of an aggregate that was never written are already empty (invariant: a series gets
   // its newest_day before its first bucket), so only used series need clearing.
   if (buckets.size() != static_cast<size_t>(schema.total_buckets()) ||
@@ -191,6 +195,15 @@ void Profile::Reset(const Schema& schema) {
 
 ApplyOutcome ApplyEvent(const Schema& schema, const Event& e, uint64_t id_hash,
                         int64_t dedupe_window_ms, Profile* p) {
+  const BuiltinEvents& builtin = schema.builtin();
+  // Scores are not activity: no dedupe window (a run at any time is idempotent by its time).
+  if (e.type == builtin.scores) {
+    if (e.ts < p->scored_ms) return ApplyOutcome::kDuplicate;  // an older run: keep the newer
+    p->scores.assign(e.fields.begin() + builtin.s_first_score, e.fields.end());
+    p->scored_ms = e.ts;
+    p->score_run = e.fields[builtin.s_run].s;
+    return ApplyOutcome::kApplied;
+  }
   const bool first = p->events_applied == 0;
   if (!first) {
     if (e.ts < p->last_seen - dedupe_window_ms) return ApplyOutcome::kTooLate;
@@ -198,7 +211,6 @@ ApplyOutcome ApplyEvent(const Schema& schema, const Event& e, uint64_t id_hash,
       if (r.hash == id_hash) return ApplyOutcome::kDuplicate;
     }
   }
-  const BuiltinEvents& builtin = schema.builtin();
   if (e.type == builtin.response && !ApplyResponse(builtin, e, p)) return ApplyOutcome::kDuplicate;
   if (e.type == builtin.decision) ApplyDecision(builtin, e, p);
   // Remember the id; forget ids that fell out of the window.
@@ -279,6 +291,8 @@ double WindowValue(const Schema& schema, const Profile& p, int index, int window
 //   | n_interactions { u8 kind | last_seen - ts | u32 decision | action, group, issue, channel
 //                      as indices into the keys }
 //   | n_totals { action key index | impressions }
+//   | v4: scored_ms (0: never scored, then nothing follows) | run id (len + bytes)
+//         | n_scores { u8 score id | payload by the score's type (null scores are left out) }
 // Bucket values in hundredths (see PutBucket).
 // Payloads: string/flags-name = len + bytes; number = f64; int/timestamp = zigzag; bool = u8;
 // enum = index; flags = n { name | u8 }.
@@ -390,6 +404,24 @@ void EncodeProfile(const Schema& schema, const Profile& p, std::string* out) {
     PutVarint(out, index_of(t.action));
     PutVarint(out, t.impressions);
   }
+  PutVarint(out, static_cast<uint64_t>(p.scored_ms));
+  if (p.scored_ms == 0) return;
+  PutVarint(out, p.score_run.size());
+  out->append(p.score_run);
+  n = 0;
+  for (const Value& v : p.scores) n += !v.is_null;
+  PutVarint(out, n);
+  for (size_t i = 0; i < p.scores.size(); ++i) {
+    const Value& v = p.scores[i];
+    if (v.is_null) continue;
+    out->push_back(static_cast<char>(i));
+    if (ScoreFields()[i].type == FieldType::kNumber) {
+      PutFixed(out, v.number);
+    } else {
+      PutVarint(out, v.s.size());
+      out->append(v.s);
+    }
+  }
 }
 
 Status DecodeProfile(const Schema& schema, std::string_view bytes, Profile* p) {
@@ -397,7 +429,7 @@ Status DecodeProfile(const Schema& schema, std::string_view bytes, Profile* p) {
   Reader r(bytes);
   uint8_t version = 0;
   auto bad = [](const char* what) { return Corruption(std::string("profile record: ") + what); };
-  if (!r.Fixed(&version) || (version != kFormatVersion && version != kFormatVersionNoHistory)) {
+  if (!r.Fixed(&version) || version < kFormatVersionNoHistory || version > kFormatVersion) {
     return bad("unknown format version");
   }
   uint64_t u, first, span;
@@ -526,6 +558,32 @@ Status DecodeProfile(const Schema& schema, std::string_view bytes, Profile* p) {
     for (ActionTotal& t : p->action_totals) {
       if (!key(&t.action) || !r.Varint(&u) || u > UINT32_MAX) return bad("action total");
       t.impressions = static_cast<uint32_t>(u);
+    }
+  }
+  if (version >= 4) {
+    uint64_t scored;
+    if (!r.Varint(&scored)) return bad("scores header");
+    p->scored_ms = static_cast<TimestampMs>(scored);
+    if (scored != 0) {
+      std::string_view run;
+      if (!r.Varint(&u) || u > 64 || !r.Bytes(u, &run)) return bad("score run");
+      p->score_run.assign(run);
+      p->scores.assign(kScoreCount, Value::Null());
+      if (!r.Varint(&n) || n > static_cast<uint64_t>(kScoreCount)) return bad("score count");
+      for (uint64_t k = 0; k < n; ++k) {
+        uint8_t id;
+        if (!r.Fixed(&id) || id >= kScoreCount || !p->scores[id].is_null) return bad("score id");
+        Value& v = p->scores[id];
+        if (ScoreFields()[id].type == FieldType::kNumber) {
+          double x;
+          if (!r.Fixed(&x)) return bad("number score");
+          v = Value::Number(x);
+        } else {
+          std::string_view text;
+          if (!r.Varint(&u) || !r.Bytes(u, &text)) return bad("text score");
+          v = Value::String(std::string(text));
+        }
+      }
     }
   }
   if (!r.done()) return bad("trailing bytes");

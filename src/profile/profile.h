@@ -76,6 +76,11 @@ struct Profile {
   // Interaction history, oldest first, bounded by Schema::history().
   std::vector<Interaction> interactions;
   std::vector<ActionTotal> action_totals;
+  // Scores and segments of the latest `kairos segment` run (schema/score_fields.h): indexed by
+  // ScoreId, empty before the first run; a score the run could not compute is null.
+  std::vector<Value> scores;
+  TimestampMs scored_ms = 0;  // time of that run (0: never)
+  std::string score_run;      // its id
 
   std::span<float> Buckets(const AggregateDef& def) {
     return {buckets.data() + def.bucket_offset, static_cast<size_t>(def.retention_days)};
@@ -100,7 +105,10 @@ enum class ApplyOutcome {
 };
 
 // Applies one validated event. `id_hash` is StableHash64(event.event_id). The built-in decision
-// and response events (Schema::builtin()) also update the interaction history.
+// and response events (Schema::builtin()) also update the interaction history. A built-in
+// `scores` event replaces the profile's scores when it is not older than the ones it has, and
+// changes nothing else (not events_applied, last_seen nor the dedupe ids: it is not something
+// the subscriber did, and a re-run of the same job is idempotent by itself).
 ApplyOutcome ApplyEvent(const Schema& schema, const Event& event, uint64_t id_hash,
                         int64_t dedupe_window_ms, Profile* profile);
 

@@ -10,6 +10,7 @@
 #include "profile/forecast.h"
 #include "schema/event.h"
 #include "schema/json_write.h"
+#include "schema/score_fields.h"
 
 namespace kairos {
 
@@ -119,6 +120,27 @@ std::string ProfileToJson(const Schema& schema, std::string_view subscriber_id, 
     w.EndObject();
   }
   w.EndObject();
+
+  // The latest `kairos segment` run's scores (null before the first run).
+  Key(w, "scores");
+  if (p.scored_ms == 0) {
+    w.Null();
+  } else {
+    w.StartObject();
+    Key(w, "run");
+    Str(w, p.score_run);
+    Key(w, "scored_at");
+    Time(w, p.scored_ms);
+    for (const ScoreField& f : ScoreFields()) {
+      const size_t i = static_cast<size_t>(f.id);
+      const Value& v = i < p.scores.size() ? p.scores[i] : Value::Null();
+      Key(w, f.name);
+      if (v.is_null) w.Null();
+      else if (f.type == FieldType::kNumber) Num(w, v.number);
+      else Str(w, v.s);
+    }
+    w.EndObject();
+  }
   w.EndObject();
   return std::string(sb.GetString(), sb.GetSize());
 }

@@ -7,6 +7,7 @@
 #include "common/hash.h"
 #include "common/time_format.h"
 #include "schema/config.h"
+#include "schema/score_fields.h"
 
 namespace kairos {
 namespace {
@@ -233,14 +234,60 @@ TEST_F(ProfileTest, VersionTwoRecordsWithoutHistoryStillDecode) {
   ASSERT_EQ(Apply(Usage("u", "2026-03-01T09:00:00Z", "data", 10)), ApplyOutcome::kApplied);
   std::string bytes;
   EncodeProfile(*schema_, profile_, &bytes);
-  // A version 3 record with an empty history ends with three zero counts; version 2 had none.
-  ASSERT_EQ(bytes.substr(bytes.size() - 3), std::string(3, '\0'));
-  std::string v2 = bytes.substr(0, bytes.size() - 3);
+  // A version 4 record with an empty history and no scores ends with three zero counts and a
+  // zero score time; version 3 had no score time, version 2 none of the four.
+  ASSERT_EQ(bytes.substr(bytes.size() - 4), std::string(4, '\0'));
+  std::string v3 = bytes.substr(0, bytes.size() - 1);
+  v3[0] = 3;
+  std::string v2 = bytes.substr(0, bytes.size() - 4);
   v2[0] = 2;
-  Profile back;
-  ASSERT_TRUE(DecodeProfile(*schema_, v2, &back).ok());
-  EXPECT_EQ(back.events_applied, 1);
+  for (const std::string& old : {v2, v3}) {
+    Profile back;
+    ASSERT_TRUE(DecodeProfile(*schema_, old, &back).ok()) << int(old[0]);
+    EXPECT_EQ(back.events_applied, 1);
+    EXPECT_EQ(back.scored_ms, 0);
+  }
   EXPECT_EQ(Window("data_mb", 1, "2026-03-01T12:00:00Z"), 10.0);
+}
+
+TEST_F(ProfileTest, ScoresRoundTripAndReplaceOnlyWhenNotOlder) {
+  ASSERT_EQ(Apply(Usage("u", "2026-03-01T09:00:00Z", "data", 10)), ApplyOutcome::kApplied);
+  const BuiltinEvents& b = schema_->builtin();
+  Event e;
+  e.event_id = "run1/s1";
+  e.subscriber_id = "s1";
+  e.type = b.scores;
+  e.ts = *ParseRfc3339("2026-03-02T00:00:00Z");
+  e.fields.assign(schema_->event_types()[b.scores].fields.size(), Value::Null());
+  e.fields[b.s_run] = Value::String("run1");
+  e.fields[b.s_first_score + static_cast<int>(ScoreId::kValueTier)] = Value::String("protect");
+  e.fields[b.s_first_score + static_cast<int>(ScoreId::kChurn)] = Value::Number(0.25);
+  ASSERT_EQ(ApplyEvent(*schema_, e, 1, 72 * 3600000LL, &profile_), ApplyOutcome::kApplied);
+  EXPECT_EQ(profile_.events_applied, 1);  // not activity
+  std::string bytes;
+  EncodeProfile(*schema_, profile_, &bytes);
+  Profile back;
+  ASSERT_TRUE(DecodeProfile(*schema_, bytes, &back).ok());
+  EXPECT_EQ(back.score_run, "run1");
+  EXPECT_EQ(back.scored_ms, e.ts);
+  ASSERT_EQ(back.scores.size(), static_cast<size_t>(kScoreCount));
+  EXPECT_EQ(back.scores[static_cast<size_t>(ScoreId::kValueTier)].s, "protect");
+  EXPECT_EQ(back.scores[static_cast<size_t>(ScoreId::kChurn)].number, 0.25);
+  EXPECT_TRUE(back.scores[static_cast<size_t>(ScoreId::kMargin)].is_null);
+  for (size_t n = 0; n < bytes.size(); ++n) {
+    EXPECT_FALSE(DecodeProfile(*schema_, std::string_view(bytes).substr(0, n), &back).ok()) << n;
+  }
+  // An older run changes nothing; a newer one replaces every score.
+  Event older = e;
+  older.ts -= 1;
+  older.fields[b.s_first_score + static_cast<int>(ScoreId::kValueTier)] = Value::String("develop");
+  EXPECT_EQ(ApplyEvent(*schema_, older, 2, 72 * 3600000LL, &profile_), ApplyOutcome::kDuplicate);
+  EXPECT_EQ(profile_.scores[static_cast<size_t>(ScoreId::kValueTier)].s, "protect");
+  Event newer = e;
+  newer.ts += 1;
+  newer.fields[b.s_first_score + static_cast<int>(ScoreId::kChurn)] = Value::Null();
+  ASSERT_EQ(ApplyEvent(*schema_, newer, 3, 72 * 3600000LL, &profile_), ApplyOutcome::kApplied);
+  EXPECT_TRUE(profile_.scores[static_cast<size_t>(ScoreId::kChurn)].is_null);
 }
 
 }  // namespace

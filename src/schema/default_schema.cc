@@ -124,9 +124,11 @@ aggregates:
   purchase_margin_eur: {event: purchase, op: sum, field: margin_eur, windows: [90d]}
   discount_eur:       {event: purchase, op: sum, field: discount_eur, windows: [90d]}
   purchases:          {event: purchase, op: count, windows: [30d, 90d]}
+  device_purchases:   {event: purchase, where: {category: device}, op: count, windows: [90d]}
   last_purchase:      {event: purchase, op: last_time}
   payments:           {event: payment, op: sum, field: amount_eur, windows: [90d]}
   max_days_late:      {event: payment, op: max, field: days_late, windows: [90d]}
+  last_payment:       {event: payment, op: last_time}
   tickets:            {event: ticket, op: count, windows: [30d, 90d]}
   care_contacts:      {event: care_contact, op: count, windows: [30d, 90d]}
   care_cost_eur:      {event: care_contact, op: sum, field: cost_eur, windows: [90d]}

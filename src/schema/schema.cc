@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "common/clock.h"
+#include "schema/score_fields.h"
 #include "schema/yaml_util.h"
 
 namespace kairos {
@@ -208,6 +209,14 @@ class SchemaBuilder {
     b.r_issue = 5;
     s_->event_index_[r.name] = b.response;
     s_->event_types_.push_back(std::move(r));
+
+    EventTypeDef sc;
+    sc.name = "scores";
+    sc.fields.push_back(field("run", FieldType::kString, true, 64));
+    for (const ScoreField& f : ScoreFields()) sc.fields.push_back(field(f.name.data(), f.type, false, 4096));
+    b.scores = static_cast<int>(s_->event_types_.size());
+    s_->event_index_[sc.name] = b.scores;
+    s_->event_types_.push_back(std::move(sc));
   }
 
   Status History(const YAML::Node& node) {
@@ -237,7 +246,7 @@ class SchemaBuilder {
       e.name = kv.first.Scalar();
       const std::string what = "event type " + e.name;
       if (s_->event_index_.count(e.name)) return YamlError(file_, kv.first, "duplicate " + what);
-      if (e.name == "decision" || e.name == "response") {
+      if (e.name == "decision" || e.name == "response" || e.name == "scores") {
         return YamlError(file_, kv.first, what + ": the name is reserved for Kairos's built-in " +
                                               e.name + " events");
       }

@@ -102,8 +102,11 @@ struct HistoryDef {
 //  decision: decision_id, channel, actions ("ACTION:GROUP:ISSUE,..."), control, record (JSON)
 //  response: decision_id, action_id, outcome (accepted|rejected|clicked|converted|ignored),
 //            channel, group, issue
+//  scores:   run, then one field per score of ScoreFields() (schema/score_fields.h), named as
+//            rules read it ("segment.value_tier"); written by `kairos segment`
 struct BuiltinEvents {
-  int decision = -1, response = -1;  // event type indices
+  int decision = -1, response = -1, scores = -1;  // event type indices
+  int s_run = 0, s_first_score = 1;  // scores: score i is field s_first_score + i
   int d_decision_id = -1, d_channel = -1, d_actions = -1, d_control = -1, d_record = -1;
   int r_decision_id = -1, r_action_id = -1, r_outcome = -1, r_channel = -1, r_group = -1,
       r_issue = -1;

@@ -3,9 +3,12 @@
 #include <algorithm>
 #include <cctype>
 #include <cstring>
+#include <filesystem>
 #include <optional>
 
+#include "common/file_util.h"
 #include "common/time_format.h"
+#include "segment/segment_job.h"
 #include "server/http_json.h"
 #include "server/openapi.h"
 
@@ -152,6 +155,20 @@ HttpResponse Api::Handle(const RouteMatch& match, const HttpRequest& req) const 
     case RouteId::kPostModelsImport:
     case RouteId::kGetUplift:
       break;
+    case RouteId::kGetSegments: {
+      // Written atomically by the segmentation job (kairos segment, or serve's schedule).
+      const std::string path = SegmentReportPath(engine->workspace().dir);
+      std::error_code ec;
+      if (!std::filesystem::exists(path, ec)) {
+        return ErrorResponse(404, ErrorCode::kNotFound,
+                             "no segmentation run yet: run kairos segment, or set schedule in segments.yaml");
+      }
+      Result<std::string> body = ReadFile(path);
+      if (!body.ok()) return ErrorResponse(500, body.status().code(), body.status().message());
+      HttpResponse res;
+      res.body = std::move(*body);
+      return res;
+    }
   }
   DecisionService* decisions = this->decisions();
   if (decisions == nullptr) return Unavailable();

@@ -160,6 +160,13 @@ Operation OperationFor(RouteId id) {
 "content":{"application/json":{"schema":{"type":"object"}}}},
 "400":{"$ref":"#/components/responses/Error"},
 "default":{"$ref":"#/components/responses/Error"}})"};
+    case RouteId::kGetSegments:
+      return {"segmentReport", "reports", "", "",
+              R"({"200":{"description":"{run, at, subscribers, total, thresholds, value_tiers, behaviour, buyer, usage, rfm: {segment: {subscribers, share, revenue, revenue_share, margin, margin_share, effort, effort_share}}, clusters:{selection, silhouette, clusters:[{id, name, description, figures, centroid}]}, clv:{status, bgnbd, gamma_gamma, mean_expected_12m}, churn:{status, scored, mean}}",
+"content":{"application/json":{"schema":{"type":"object"}}}},
+"404":{"description":"No segmentation run yet.",
+ "content":{"application/json":{"schema":{"$ref":"#/components/schemas/ErrorBody"}}}},
+"default":{"$ref":"#/components/responses/Error"}})"};
   }
   return {};
 }

@@ -5,7 +5,7 @@
 namespace kairos {
 namespace {
 
-constexpr std::array<Route, 17> kRoutes = {{
+constexpr std::array<Route, 18> kRoutes = {{
     {RouteId::kPostEvents, "POST", "/v1/events", true, true,
      "Ingest one event (JSON) or a batch (NDJSON)"},
     {RouteId::kGetSubscriber, "GET", "/v1/subscribers/{id}", true, false,
@@ -37,6 +37,9 @@ constexpr std::array<Route, 17> kRoutes = {{
     {RouteId::kGetUplift, "GET", "/v1/reports/uplift", true, true,
      "Target vs control group per action and overall: acceptance, conversion, churn, revenue "
      "with 95% intervals; ?since=RFC3339 (default 30 days ago)"},
+    {RouteId::kGetSegments, "GET", "/v1/segments", true, true,
+     "The latest segmentation run: subscribers, revenue, margin and effort per value tier, "
+     "behavioural segment, RFM segment and cluster; CLV fit; churn scoring"},
 }};
 
 // Matches a path against one pattern segment by segment; on success stores the "{name}"

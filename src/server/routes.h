@@ -26,6 +26,7 @@ enum class RouteId {
   kGetModelsExport,
   kPostModelsImport,
   kGetUplift,
+  kGetSegments,
 };
 
 struct Route {
