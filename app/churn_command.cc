@@ -73,7 +73,8 @@ Result<ChurnTrainingSet> WorkspaceTrainingSet(const ChurnTrainArgs& args, std::s
 
 int RunChurnTrain(const ChurnTrainArgs& args) {
   if (args.folds < 2 || args.folds > 20) return Fail("--folds must be 2..20");
-  if (args.workspace.empty() == args.csv.empty()) return Fail("give either --csv (with --target) or --workspace");
+  if (args.workspace.empty() == args.csv.empty())
+    return Fail("give either --csv (with --target) or --workspace");
   std::string out_path = args.out;
   std::string source = args.csv;
   std::string target_name = args.target;
@@ -168,6 +169,12 @@ int RunChurnTrain(const ChurnTrainArgs& args) {
     String(w, target_name);
     w.Key("positive");
     String(w, positive);
+    w.Key("cv_rows");
+    w.Int64(r.cv_rows);
+    if (std::isfinite(r.holdout_auc)) {
+      w.Key("holdout_auc");
+      w.Double(r.holdout_auc);
+    }
     w.Key("rounds");
     w.Int(r.rounds);
     w.Key("rounds_folds");
@@ -192,6 +199,8 @@ int RunChurnTrain(const ChurnTrainArgs& args) {
     w.Double(c.log_loss);
     w.Key("ece");
     w.Double(c.ece);
+    w.Key("fitted_on");
+    String(w, c.fitted_on);
     w.EndObject();
     w.Key("seconds");
     w.Double(r.seconds);
@@ -200,9 +209,9 @@ int RunChurnTrain(const ChurnTrainArgs& args) {
     return 0;
   }
 
-  std::printf("%lld rows used (%lld churners: %s = \"%s\"), %d features", static_cast<long long>(r.rows),
-              static_cast<long long>(r.positives), target_name.c_str(), positive.c_str(),
-              r.features);
+  std::printf("%lld rows used (%lld churners: %s = \"%s\"), %d features",
+              static_cast<long long>(r.rows), static_cast<long long>(r.positives),
+              target_name.c_str(), positive.c_str(), r.features);
   for (const auto& [reason, n] : r.rows_dropped) {
     std::printf("; %lld rows dropped (%s)", static_cast<long long>(n), reason.c_str());
   }
@@ -212,9 +221,14 @@ int RunChurnTrain(const ChurnTrainArgs& args) {
   }
   std::printf("cross-validated AUC %.4f (%zu folds:", r.auc, r.auc_folds.size());
   for (double a : r.auc_folds) std::printf(" %.4f", a);
-  std::printf(")\n");
-  std::printf("calibration (Platt): mean predicted %.4f, churn rate %.4f, ECE %.4f\n",
-              c.mean_predicted, c.base_rate, c.ece);
+  std::printf(")");
+  if (r.cv_rows < r.rows) {
+    std::printf(" on a stratified sample of %lld rows; final model AUC %.4f on its 10%% hold-out",
+                static_cast<long long>(r.cv_rows), r.holdout_auc);
+  }
+  std::printf("\n");
+  std::printf("calibration (Platt, %s): mean predicted %.4f, churn rate %.4f, ECE %.4f\n",
+              c.fitted_on.c_str(), c.mean_predicted, c.base_rate, c.ece);
   std::printf("model: %d trees → %s (%.1f s)\n", r.rounds, out_path.c_str(), r.seconds);
   return 0;
 }

@@ -10,6 +10,7 @@
 #pragma once
 
 #include <cstdint>
+#include <limits>
 #include <map>
 #include <memory>
 #include <string>
@@ -68,14 +69,14 @@ enum class CategoricalEncoding {
 };
 
 struct ChurnOptions {
-  int folds = 5;       // stratified cross-validation folds, 2..20
-  uint64_t seed = 1;   // folds, inner splits and XGBoost's row/column sampling
+  int folds = 5;      // stratified cross-validation folds, 2..20
+  uint64_t seed = 1;  // folds, inner splits and XGBoost's row/column sampling
   // Trainings run at once (the folds; with large data also the final model), each booster on
   // one thread: XGBoost's OpenMP threads spin at barriers on shared cores (docs/churn.md).
   // 0 = every core. The result does not depend on it.
   int threads = 0;
   // Boosting. The defaults were chosen on Telco and MLC churn (docs/churn.md).
-  int max_rounds = 2000;            // upper bound on trees
+  int max_rounds = 2000;           // upper bound on trees
   int early_stopping_rounds = 50;  // stop when the inner validation log loss has not improved
   int inner_folds = 5;  // 1/inner_folds of each training part is held out for early stopping
   int max_depth = 4;
@@ -96,7 +97,7 @@ struct ChurnOptions {
   bool refit_folds = true;
   // Large data: above this many used rows (0 = never), training changes regime so that 1M rows
   // train in minutes (docs/churn.md): the cross-validation runs on a stratified sample of
-  // `large_rows` rows without refits; eta is at least 0.1; the final model trains on all rows
+  // `large_rows` rows without refits; eta is at least 0.15; the final model trains on all rows
   // but a stratified 10% hold-out, which chooses its number of trees by early stopping and fits
   // the calibration on the final model's own out-of-sample scores.
   int64_t large_rows = 200000;
@@ -114,14 +115,14 @@ struct CalibrationReport {
   std::string method = "platt";
   PlattScaling platt;
   // On the out-of-fold predictions of the used rows:
-  double base_rate = 0;          // share of churners
-  double mean_predicted = 0;     // mean calibrated probability
-  double brier_raw = 0;          // Brier score of the uncalibrated probabilities
-  double brier = 0;              // ... and of the calibrated ones
+  double base_rate = 0;       // share of churners
+  double mean_predicted = 0;  // mean calibrated probability
+  double brier_raw = 0;       // Brier score of the uncalibrated probabilities
+  double brier = 0;           // ... and of the calibrated ones
   double log_loss_raw = 0;
   double log_loss = 0;
-  double ece = 0;  // expected calibration error over the reliability bins
-  int64_t rows = 0;           // rows the calibration was fitted and measured on
+  double ece = 0;                         // expected calibration error over the reliability bins
+  int64_t rows = 0;                       // rows the calibration was fitted and measured on
   std::string fitted_on = "out-of-fold";  // or "hold-out" (large data)
   struct Bin {
     int64_t count = 0;
@@ -137,14 +138,16 @@ struct ChurnReport {
   std::map<std::string, int64_t> rows_dropped;  // reason → rows ("missing target")
   int features = 0;                             // features used
   std::vector<DroppedFeature> dropped_features;
-  int64_t cv_rows = 0;             // rows in the cross-validation (rows, or a sample of them)
-  double auc = 0;                  // pooled out-of-fold AUC
-  std::vector<double> auc_folds;   // AUC of each fold's held-out rows
-  std::vector<int> rounds_folds;   // trees chosen by early stopping in each fold
+  int64_t cv_rows = 0;            // rows in the cross-validation (rows, or a sample of them)
+  double auc = 0;                 // pooled out-of-fold AUC
+  std::vector<double> auc_folds;  // AUC of each fold's held-out rows
+  std::vector<int> rounds_folds;  // trees chosen by early stopping in each fold
   // Trees of the final model: the median of rounds_folds, or (large data) early-stopped on the
   // final model's hold-out.
   int rounds = 0;
-  int threads = 0;                 // trainings run at once
+  int threads = 0;  // trainings run at once
+  // Large data only (NaN otherwise): the final model's AUC on its own 10% hold-out.
+  double holdout_auc = std::numeric_limits<double>::quiet_NaN();
   CalibrationReport calibration;
   double seconds = 0;  // wall time of TrainChurn
   // Calibrated out-of-sample probability per table row: out-of-fold for every used row, or
@@ -178,6 +181,9 @@ struct ChurnScores {
   std::map<std::string, int64_t> unknown_categories;  // feature → cells
 };
 
+// A trained model. Destroy it before the program exits (not from a static or thread_local
+// destructor): freeing an XGBoost booster during exit touches XGBoost's thread-local state after
+// it is gone and crashes.
 class ChurnModel {
  public:
   ChurnModel(ChurnModel&&) noexcept;

@@ -226,6 +226,7 @@ TEST(TrainChurn, LargeDataRegime) {
   EXPECT_GT(r.auc, 0.75);
   EXPECT_EQ(r.calibration.fitted_on, "hold-out");
   EXPECT_EQ(r.calibration.rows, 150);
+  EXPECT_GT(r.holdout_auc, 0.7);
   int64_t scored = 0;
   for (double p : r.oof_probability) scored += !std::isnan(p);
   EXPECT_EQ(scored, 150);
@@ -238,6 +239,7 @@ TEST(TrainChurn, LargeDataRegime) {
   ASSERT_TRUE(standard.ok());
   EXPECT_EQ(standard->report.cv_rows, 1500);
   EXPECT_EQ(standard->report.calibration.fitted_on, "out-of-fold");
+  EXPECT_TRUE(std::isnan(standard->report.holdout_auc));
 }
 
 // SHAP contributions add up to the prediction, for both categorical encodings, and survive a
@@ -364,12 +366,13 @@ TEST(ChurnModel, LoadRejectsCorruptFiles) {
   auto newer = ChurnModel::FromJson(replace("\"version\":1", "\"version\":2"), "m.json");
   EXPECT_EQ(newer.status().code(), ErrorCode::kInvalidArgument);
   EXPECT_THAT(newer.status().message(), HasSubstr("version 2"));
-  auto no_type = ChurnModel::FromJson(replace("\"type\":\"numeric\"", "\"kind\":\"numeric\""), "m.json");
+  auto no_type =
+      ChurnModel::FromJson(replace("\"type\":\"numeric\"", "\"kind\":\"numeric\""), "m.json");
   EXPECT_EQ(no_type.status().code(), ErrorCode::kCorruption);
   EXPECT_THAT(no_type.status().message(), HasSubstr("\"features[0].type\" is missing"));
   // A feature fewer than the booster was trained with.
-  auto fewer = ChurnModel::FromJson(
-      replace("{\"name\":\"usage\",\"type\":\"numeric\"},", ""), "m.json");
+  auto fewer =
+      ChurnModel::FromJson(replace("{\"name\":\"usage\",\"type\":\"numeric\"},", ""), "m.json");
   EXPECT_EQ(fewer.status().code(), ErrorCode::kCorruption);
   EXPECT_THAT(fewer.status().message(), HasSubstr("input columns"));
   // A tree count that disagrees with the booster.
@@ -480,7 +483,8 @@ TEST_F(TelcoTest, DriversAndUnknownCategories) {
     EXPECT_GT(d.contribution, 0);
     names.push_back(d.feature);
   }
-  EXPECT_THAT(names, ::testing::Contains(::testing::AnyOf("Contract", "tenure", "InternetService")));
+  EXPECT_THAT(names,
+              ::testing::Contains(::testing::AnyOf("Contract", "tenure", "InternetService")));
 
   // The same rows with a payment method the model never saw: scored, counted, not a crash.
   Table changed;
@@ -490,8 +494,10 @@ TEST_F(TelcoTest, DriversAndUnknownCategories) {
       for (int64_t r = 0; r < 100; ++r) v.push_back(r % 2 ? "Bitcoin" : col.CellText(r));
       ASSERT_TRUE(changed.AddCategoricalColumn(col.name, v).ok());
     } else if (col.kind == ColumnKind::kNumeric) {
-      ASSERT_TRUE(changed.AddNumericColumn(
-          col.name, std::vector<double>(col.numbers.begin(), col.numbers.begin() + 100)).ok());
+      ASSERT_TRUE(changed
+                      .AddNumericColumn(col.name, std::vector<double>(col.numbers.begin(),
+                                                                      col.numbers.begin() + 100))
+                      .ok());
     } else {
       std::vector<std::string> v;
       for (int64_t r = 0; r < 100; ++r) v.push_back(col.CellText(r));

@@ -156,7 +156,8 @@ class CsvReader {
     if (p < text_.size() && text_[p] != delimiter_ && text_[p] != '\n' &&
         !(text_[p] == '\r' && (p + 1 == text_.size() || text_[p + 1] == '\n'))) {
       return InvalidArgument(SourceLine(source_, line_) + ": unexpected " +
-                             Quote(text_.substr(p, 1)) + " after a closing quote (a quote inside "
+                             Quote(text_.substr(p, 1)) +
+                             " after a closing quote (a quote inside "
                              "a quoted field is written \"\")");
     }
     pos_ = p;
@@ -329,10 +330,10 @@ Result<Column> Table::TakeColumn(std::string_view name) {
   const auto i = Find(name);
   if (!i) {
     std::string where = source_.empty() ? "the table" : source_;
-    return Status(ErrorCode::kNotFound,
-                  "no column \"" + std::string(name) + "\" in " + where + " (columns: " +
-                      ColumnNames() + ")",
-                  std::string(name));
+    return Status(
+        ErrorCode::kNotFound,
+        "no column \"" + std::string(name) + "\" in " + where + " (columns: " + ColumnNames() + ")",
+        std::string(name));
   }
   Column c = std::move(columns_[*i]);
   columns_.erase(columns_.begin() + static_cast<std::ptrdiff_t>(*i));
@@ -345,7 +346,8 @@ void Table::SetOrigin(std::string source, std::vector<int64_t> lines) {
 }
 
 std::string Table::RowLocation(int64_t row) const {
-  if (row >= 0 && row < static_cast<int64_t>(lines_.size())) return SourceLine(source_, lines_[row]);
+  if (row >= 0 && row < static_cast<int64_t>(lines_.size()))
+    return SourceLine(source_, lines_[row]);
   const std::string r = "row " + std::to_string(row + 1);
   return source_.empty() ? r : source_ + " " + r;
 }
@@ -369,9 +371,9 @@ Result<Table> ParseCsvTable(std::string_view text, std::string_view source,
                              std::to_string(names.size() + 1) + " of the header has no name");
     }
     if (Contains(names, name)) {
-      return InvalidArgument(SourceLine(source, reader.line()) + ": duplicate column \"" + name +
-                                 "\" in the header",
-                             name);
+      return InvalidArgument(
+          SourceLine(source, reader.line()) + ": duplicate column \"" + name + "\" in the header",
+          name);
     }
     names.push_back(std::move(name));
   }
@@ -417,7 +419,8 @@ Result<Table> ParseCsvTable(std::string_view text, std::string_view source,
     }
     lines.push_back(reader.line());
   }
-  if (lines.empty()) return InvalidArgument(std::string(source) + ": no data rows after the header");
+  if (lines.empty())
+    return InvalidArgument(std::string(source) + ": no data rows after the header");
 
   // Pass 2: the values.
   const size_t nrow = lines.size();
@@ -454,7 +457,8 @@ Result<Table> ParseCsvTable(std::string_view text, std::string_view source,
       }
       auto it = index[c].find(f.text);
       if (it == index[c].end()) {
-        it = index[c].emplace(std::string(f.text), static_cast<int32_t>(col.categories.size()))
+        it = index[c]
+                 .emplace(std::string(f.text), static_cast<int32_t>(col.categories.size()))
                  .first;
         col.categories.emplace_back(f.text);
       }
@@ -464,10 +468,10 @@ Result<Table> ParseCsvTable(std::string_view text, std::string_view source,
 
   Table table;
   for (Column& col : columns) {
-    Status s = col.kind == ColumnKind::kNumeric
-                   ? table.AddNumericColumn(col.name, std::move(col.numbers))
-                   : table.AddCategoricalColumn(col.name, std::move(col.codes),
-                                                std::move(col.categories));
+    Status s =
+        col.kind == ColumnKind::kNumeric
+            ? table.AddNumericColumn(col.name, std::move(col.numbers))
+            : table.AddCategoricalColumn(col.name, std::move(col.codes), std::move(col.categories));
     if (!s.ok()) return s.WithContext(source);
   }
   table.SetOrigin(std::string(source), std::move(lines));

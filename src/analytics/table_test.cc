@@ -24,8 +24,8 @@ TEST(ParseNumber, AcceptsDecimalAndExponentOnly) {
   EXPECT_DOUBLE_EQ(v, -1000);
   EXPECT_TRUE(ParseNumber(".5", &v));
   EXPECT_DOUBLE_EQ(v, 0.5);
-  for (const char* bad : {"", "+", "++1", "1.2.3", "inf", "nan", "NaN", "1e999", " 5", "5 ",
-                          "0x10", "yes", "1,5"}) {
+  for (const char* bad :
+       {"", "+", "++1", "1.2.3", "inf", "nan", "NaN", "1e999", " 5", "5 ", "0x10", "yes", "1,5"}) {
     EXPECT_FALSE(ParseNumber(bad, &v)) << bad;
   }
 }
@@ -178,7 +178,8 @@ TEST(LoadCsvTable, UnreadableFile) {
 TEST(LoadCsvTable, TelcoChurn) {
   CsvTableOptions o;
   o.categorical = {"customerID"};
-  auto t = LoadCsvTable(KAIROS_SOURCE_DIR "/../shared/data/telco_churn/telco_customer_churn.csv", o);
+  auto t =
+      LoadCsvTable(KAIROS_SOURCE_DIR "/../shared/data/telco_churn/telco_customer_churn.csv", o);
   ASSERT_TRUE(t.ok()) << t.status().ToString();
   EXPECT_EQ(t->rows(), 7043);
   EXPECT_EQ(t->num_columns(), 21u);
