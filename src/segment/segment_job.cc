@@ -78,7 +78,6 @@ int8_t FirstCase(const std::vector<SegmentCase>& cases, FeatureCache& cache) {
 // a transaction within what the series keeps (docs/segments.md).
 bool ClvSummary(const Schema& schema, const Profile& p, const ClvConfig& c, TimestampMs now, Row* row) {
   const AggregateDef& tdef = schema.aggregates()[c.transactions_aggregate];
-  const AggregateDef& sdef = schema.aggregates()[c.spend_aggregate];
   const AggregateState& ts = p.aggregates[c.transactions_aggregate];
   if (ts.newest_day == kNoDay) return false;
   const int64_t today = DayOf(now);
@@ -93,7 +92,6 @@ bool ClvSummary(const Schema& schema, const Profile& p, const ClvConfig& c, Time
     last = day;
     ++days;
   }
-  (void)sdef;
   if (first == kNoDay) return false;
   row->x = static_cast<double>(days - 1);
   row->t_x = static_cast<double>(last - first) / 7.0;
