@@ -106,13 +106,14 @@ issues:
            forecast.data.days_to_depletion < forecast.data.days_left) or profile.throttled
         suitability: "history.outcomes('DataAddOns', 'converted', 3d) == 0"
         actions:
-          # Sized to cover the expected shortfall: usage to come minus what is left.
+          # Sized to cover the shortfall with 95% confidence: the upper bound of the 90% interval
+          # of usage to come, minus what is left (triggers.yaml sizes its offers the same way).
           - id: DATA_1GB
             extends: data_addon
             name: "1 GB data add-on"
             value: 2.69
             propensity: 0.05
-            suitability: "forecast.data.expected_to_cycle_end - forecast.data.remaining <= 1024"
+            suitability: "forecast.data.interval_high - forecast.data.remaining <= 1024"
             treatments:
               sms: {text: "Running low on data? Reply 1GB to add 1 GB for 2.99 EUR until your cycle ends."}
               push: {title: "Data running low", body: "Add 1 GB for 2.99 EUR in one tap."}
@@ -123,8 +124,8 @@ issues:
             value: 6.15
             propensity: 0.04
             suitability: >-
-              forecast.data.expected_to_cycle_end - forecast.data.remaining > 1024 and
-              forecast.data.expected_to_cycle_end - forecast.data.remaining <= 3072
+              forecast.data.interval_high - forecast.data.remaining > 1024 and
+              forecast.data.interval_high - forecast.data.remaining <= 3072
             treatments:
               sms: {text: "At your pace you need about 3 GB more this cycle. Reply 3GB to add it for 6.99 EUR."}
               push: {title: "3 GB for 6.99 EUR", body: "Enough to reach the end of your billing cycle."}
@@ -135,8 +136,8 @@ issues:
             value: 8.49
             propensity: 0.04
             suitability:
-              - "forecast.data.expected_to_cycle_end - forecast.data.remaining > 3072"
-              - "forecast.data.expected_to_cycle_end - forecast.data.remaining <= 5120"
+              - "forecast.data.interval_high - forecast.data.remaining > 3072"
+              - "forecast.data.interval_high - forecast.data.remaining <= 5120"
               - "history.impressions('DATA_5GB', 7d) < 2"
             daily_volume: {sms: 20000, total: 60000}
             treatments:
@@ -150,7 +151,7 @@ issues:
             name: "10 GB data add-on"
             value: 12.74
             propensity: 0.03
-            suitability: "forecast.data.expected_to_cycle_end - forecast.data.remaining > 5120"
+            suitability: "forecast.data.interval_high - forecast.data.remaining > 5120"
             treatments:
               sms: {text: "Heavy month? Reply 10GB to add 10 GB for 14.99 EUR."}
               email: {subject: "10 GB for 14.99 EUR", body: "You use a lot of data this cycle. 10 GB extra keeps you at full speed."}
@@ -464,6 +465,25 @@ issues:
             treatments:
               email: {subject: "Run without your phone", body: "A smartwatch with its own number on your plan for 4.99 EUR a month."}
               app: {title: "Smartwatch + MultiSIM", body: "Calls and music on your run, 4.99 EUR a month.", cta: "See watches"}
+
+      SecondPurchase:
+        # A new customer's first purchase: a second one within 10 days makes a habit (the demo
+        # triggers' second_purchase journey offers it on push, then email, then sms).
+        eligibility: "days_since(subscriber.first_seen) <= 90"
+        actions:
+          - id: SECOND_PURCHASE_10_OFF
+            type: offer
+            name: "10% off a second purchase within 10 days"
+            value: 8
+            cost: 0.4
+            propensity: 0.08
+            max_times: 3
+            applicability: "agg.purchases(30d) == 1"
+            treatments:
+              push: {title: "10% off your next order", body: "Thanks for your first order! Take 10% off anything in the next 10 days."}
+              email: {subject: "10% off your second order", body: "Thank you for your first order. For the next 10 days, 10% off anything in our shop."}
+              sms: {text: "Thanks for your first order! 10% off your next one for 10 days: code NEXT10."}
+              app: {title: "10% off your next order", body: "Valid for 10 days.", cta: "Shop"}
 
       Content:
         suitability: "history.outcomes('Content', 'converted', 30d) == 0"

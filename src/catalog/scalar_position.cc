@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <string>
 
+#include "schema/yaml_util.h"
+
 namespace kairos {
 
 TextPosition LocateInScalar(std::string_view text, const YAML::Node& node, size_t offset) {
@@ -43,6 +45,21 @@ TextPosition LocateInScalar(std::string_view text, const YAML::Node& node, size_
   const size_t line_start = newline == std::string_view::npos ? 0 : newline + 1;
   pos.column = static_cast<int>(p - line_start) + 1;
   return pos;
+}
+
+Result<std::shared_ptr<const expr::Expr>> CompileScalar(std::string_view text, std::string_view file,
+                                                        const YAML::Node& node,
+                                                        const expr::Environment& env,
+                                                        std::string_view what) {
+  if (!node.IsScalar()) return YamlError(file, node, std::string(what) + " must be an expression");
+  expr::CompileError err;
+  auto e = expr::Expr::Compile(node.Scalar(), env, expr::Type::kNull, &err);
+  if (e == nullptr) {
+    const TextPosition pos = LocateInScalar(text, node, err.offset);
+    return InvalidArgument(std::string(file) + ":" + std::to_string(pos.line) + ":" +
+                           std::to_string(pos.column) + ": " + std::string(what) + ": " + err.message);
+  }
+  return e;
 }
 
 }  // namespace kairos

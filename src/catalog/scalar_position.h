@@ -4,7 +4,11 @@
 #include <yaml-cpp/yaml.h>
 
 #include <cstddef>
+#include <memory>
 #include <string_view>
+
+#include "common/status.h"
+#include "expr/expr.h"
 
 namespace kairos {
 
@@ -21,5 +25,13 @@ struct TextPosition {
 // such as \n that has no literal counterpart before the offset), the position falls back to
 // the scalar's column + offset (+1 for the opening quote) on the scalar's first line.
 TextPosition LocateInScalar(std::string_view text, const YAML::Node& node, size_t offset);
+
+// Compiles the scalar `node` of the YAML file `file` (whose whole text is `text`) as an expression
+// of any type; a compile error is "file:line:column: <what>: <message>" at the offending
+// character. Callers check the type and which names it may read.
+Result<std::shared_ptr<const expr::Expr>> CompileScalar(std::string_view text, std::string_view file,
+                                                        const YAML::Node& node,
+                                                        const expr::Environment& env,
+                                                        std::string_view what);
 
 }  // namespace kairos

@@ -62,15 +62,7 @@ class SegmentationParser {
   // number of days when not a number).
   Result<std::shared_ptr<const expr::Expr>> Compile(const YAML::Node& n, std::string_view what,
                                                     expr::Type want) {
-    if (!n.IsScalar()) return YamlError(file_, n, std::string(what) + " must be an expression");
-    expr::CompileError err;
-    auto e = expr::Expr::Compile(n.Scalar(), features_, expr::Type::kNull, &err);
-    if (e == nullptr) {
-      const TextPosition pos = LocateInScalar(text_, n, err.offset);
-      return InvalidArgument(std::string(file_) + ":" + std::to_string(pos.line) + ":" +
-                             std::to_string(pos.column) + ": " + std::string(what) + ": " +
-                             err.message);
-    }
+    KAIROS_ASSIGN_OR_RETURN(auto e, CompileScalar(text_, file_, n, features_, what));
     for (const expr::Reference& r : e->references()) {
       if (features_.features()[r.slot].per_candidate()) {
         return YamlError(file_, n, std::string(what) + " reads " + r.name +
@@ -87,7 +79,7 @@ class SegmentationParser {
       return YamlError(file_, n, std::string(what) + " has type " + expr::TypeName(t) + "; expected " +
                                      (want == expr::Type::kBool ? "bool" : "a number"));
     }
-    return std::shared_ptr<const expr::Expr>(std::move(e));
+    return e;
   }
 
   Result<NamedExpr> Named(const std::string& name, const YAML::Node& n, std::string_view what) {

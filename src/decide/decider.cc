@@ -17,6 +17,7 @@ namespace kairos {
 
 const char* StageName(Stage s) {
   switch (s) {
+    case Stage::kScope: return "scope";
     case Stage::kChannel: return "channel";
     case Stage::kValidity: return "validity";
     case Stage::kEligibility: return "eligibility";
@@ -45,6 +46,7 @@ namespace {
 const char* NoActionReason(Stage furthest, bool any_candidate) {
   if (!any_candidate) return "no_actions";
   switch (furthest) {
+    case Stage::kScope: return "out_of_scope";
     case Stage::kChannel: return "no_action_for_channel";
     case Stage::kValidity: return "no_valid_action";
     case Stage::kEligibility:
@@ -146,6 +148,7 @@ Decision Decide(const Decisioning& d, const Profile& profile, const DecideReques
   dec.ts = now;
   dec.channel = channel;
   dec.catalog_version = d.version;
+  dec.origin_json = req.origin_json;
 
   FeatureCache features(d, profile, now, ch.name, req.context);
   std::optional<TimeZoneCache> own_zones;  // only when the caller brings none (tests, tools)
@@ -158,7 +161,7 @@ Decision Decide(const Decisioning& d, const Profile& profile, const DecideReques
   dec.contact.local_minute = contact.local_minute;
   dec.contact.cap_room = contact.cap ? contact.cap_room : -1;
   const bool explain = req.explain;
-  Stage furthest = Stage::kChannel;
+  Stage furthest = Stage::kScope;
 
   // Adaptive models and exploration (learning.yaml).
   const Learning& learning = d.learning;
@@ -187,6 +190,12 @@ Decision Decide(const Decisioning& d, const Profile& profile, const DecideReques
     const Action& a = catalog.actions[i];
     CandidateTrace t;
     t.action = static_cast<int>(i);
+    if (!req.scope.empty() && (i >= req.scope.size() || req.scope[i] == 0)) {
+      t.stage = Stage::kScope;
+      if (explain) t.reason = req.scope_reason.empty() ? "outside the request's actions" : req.scope_reason;
+      drop(std::move(t));
+      continue;
+    }
     if (!a.TreatmentFor(channel)) {
       t.stage = Stage::kChannel;
       if (explain) t.reason = "no treatment for channel " + ch.name;

@@ -32,11 +32,25 @@ struct DecideRequest {
   int limit = 0;                      // 0 = the channel's top_k
   bool explain = false;
   bool dry_run = false;               // decide, but record nothing (no impressions, no log)
+
+  // Set by triggers and journeys (src/trigger), never by an HTTP request:
+  // the actions that may be offered (one flag per catalog action; empty = every action) and
+  // why the others may not, for explanations ("not an action of trigger data_running_out").
+  std::vector<uint8_t> scope;
+  std::string scope_reason;
+  // A caller-chosen decision id (a journey step's, so that a step re-run after a crash finds
+  // its decision instead of deciding twice); empty = a new id. Must begin with
+  // DecisionIdPrefix of about now, so that the log stays in time order.
+  std::string decision_id;
+  // A JSON object logged with the decision and answered as "origin": which trigger or journey
+  // step asked, and how an offer was sized. Empty = none.
+  std::string origin_json;
 };
 
 // The stages a candidate passes, in order. A candidate's `stage` is where it stopped (or
 // kChosen / kRanked for the ones that reached arbitration).
 enum class Stage : uint8_t {
+  kScope,          // not an action the requesting trigger or journey may offer
   kChannel,        // no treatment for the requested channel
   kValidity,       // outside valid_from / valid_to
   kEligibility,
@@ -116,6 +130,7 @@ struct Decision {
   // response can teach the models what the decision saw.
   std::vector<learn::PredictorValue> predictors;
   bool explored = false;  // ε-greedy took a random order
+  std::string origin_json;  // the request's origin (triggers, journeys); empty = none
 };
 
 }  // namespace kairos

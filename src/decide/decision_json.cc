@@ -173,6 +173,10 @@ std::string DecisionToJson(const Decisioning& d, const Decision& dec, bool expla
   Str(w, dec.catalog_version);
   Key(w, "dry_run");
   w.Bool(dry_run);
+  if (!dec.origin_json.empty()) {
+    Key(w, "origin");
+    w.RawValue(dec.origin_json.data(), dec.origin_json.size(), rapidjson::kObjectType);
+  }
   if (explain) {
     Key(w, "explanation");
     w.StartObject();
@@ -234,6 +238,10 @@ std::string DecisionRecordJson(const Decisioning& d, const Decision& dec, const 
   w.RawValue(req.context_json.data(), req.context_json.size(), rapidjson::kObjectType);
   Key(w, "limit");
   w.Int(req.limit);
+  if (!req.origin_json.empty()) {
+    Key(w, "origin");
+    w.RawValue(req.origin_json.data(), req.origin_json.size(), rapidjson::kObjectType);
+  }
   Key(w, "catalog_version");
   Str(w, dec.catalog_version);
   Key(w, "control_group");

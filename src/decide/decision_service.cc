@@ -135,6 +135,11 @@ Result<DecideOutcome> DecisionService::Decide(const DecideRequest& req, const De
   // this one's impressions.
   std::unique_lock<std::mutex> lock(StripeOf(req.subscriber_id), std::defer_lock);
   if (!req.dry_run) lock.lock();
+  if (!req.dry_run && !req.decision_id.empty() && engine_->FindDecision(req.decision_id).ok()) {
+    // A journey step re-run after a crash: its decision is already made and logged.
+    return Status(ErrorCode::kAlreadyExists, "decision " + req.decision_id + " is already recorded",
+                  "/decision_id");
+  }
   thread_local Profile profile;
   thread_local std::string snapshot;  // the profile as stored: the decision record keeps it
   KAIROS_RETURN_IF_ERROR(engine_->ReadProfile(req.subscriber_id, &profile, &snapshot));
@@ -151,7 +156,7 @@ Result<DecideOutcome> DecisionService::Decide(const DecideRequest& req, const De
   DecideOutcome out;
   out.decision = kairos::Decide(d, profile, req, channel, now, env);
   Decision& dec = out.decision;
-  dec.decision_id = req.dry_run ? "" : NewDecisionId(now);
+  dec.decision_id = req.dry_run ? "" : !req.decision_id.empty() ? req.decision_id : NewDecisionId(now);
   if (!req.dry_run) {
     Status s = Record(d, dec, req, snapshot);
     if (!s.ok()) {

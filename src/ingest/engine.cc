@@ -101,8 +101,9 @@ struct Request {
 // exactly one writer and partitions commit in parallel (one per core).
 class Partition {
  public:
-  Partition(const Workspace& ws, std::string dir, EngineOptions options, const Clock* clock)
-      : ws_(ws), dir_(std::move(dir)), options_(options), clock_(clock) {}
+  Partition(const Workspace& ws, std::string dir, EngineOptions options, const Clock* clock,
+            const std::atomic<std::shared_ptr<const AppliedEventObserver>>* observer)
+      : ws_(ws), dir_(std::move(dir)), options_(options), clock_(clock), observer_(observer) {}
 
   ~Partition() {
     {
@@ -286,6 +287,10 @@ class Partition {
                            ws_.config.ingest.dedupe_window_ms, &p)) {
           case ApplyOutcome::kApplied:
             if (result) ++result->accepted;
+            if (result && observed_ && static_cast<size_t>(it.event.type) < observed_->watched.size() &&
+                observed_->watched[static_cast<size_t>(it.event.type)]) {
+              observed_events_.push_back(&it.event);
+            }
             if (accepted) accepted->push_back(it.raw);
             if (it.event.type == schema.builtin().decision) {
               KAIROS_RETURN_IF_ERROR(LogDecision(txn, it.event));
@@ -339,6 +344,8 @@ class Partition {
   Status CommitPart(const std::vector<Ref>& refs, size_t* next, int64_t* new_subs) {
     KAIROS_ASSIGN_OR_RETURN(auto txn, store_->BeginWrite());
     std::vector<std::string_view> accepted;
+    observed_ = observer_ ? observer_->load() : nullptr;
+    observed_events_.clear();
     KAIROS_RETURN_IF_ERROR(ApplyGroup(txn, refs, next, &accepted, new_subs));
     const uint64_t before = wal_->last_seq();
     KAIROS_ASSIGN_OR_RETURN(uint64_t last, wal_->Append(accepted));
@@ -346,7 +353,12 @@ class Partition {
       KAIROS_RETURN_IF_ERROR(wal_->Sync());
       KAIROS_RETURN_IF_ERROR(txn.PutMeta(kAppliedSeqKey, std::to_string(last)));
     }
-    return txn.Commit();
+    KAIROS_RETURN_IF_ERROR(txn.Commit());
+    // Durable and visible: now the observer may act on them (and read their profiles).
+    for (const Event* e : observed_events_) observed_->on_applied(*e);
+    observed_events_.clear();
+    observed_.reset();
+    return Status::Ok();
   }
 
   // Outcomes go straight into each request's result; on failure the caller reports the
@@ -449,6 +461,11 @@ class Partition {
   const std::string dir_;
   EngineOptions options_;
   const Clock* clock_;
+  const std::atomic<std::shared_ptr<const AppliedEventObserver>>* observer_;
+  // The observer of the commit in progress and the applied events it wants (they point into
+  // the group's items, alive until the group is done).
+  std::shared_ptr<const AppliedEventObserver> observed_;
+  std::vector<const Event*> observed_events_;
   std::unique_ptr<LmdbStore> store_;
   std::unique_ptr<Wal> wal_;
 
@@ -505,7 +522,8 @@ class EngineImpl final : public Engine {
     KAIROS_RETURN_IF_ERROR(CheckPartitionCount(dir));
     const int n = ws_.config.store.partitions;
     for (int i = 0; i < n; ++i) {
-      partitions_.push_back(std::make_unique<Partition>(ws_, (fs::path(dir) / ("p" + std::to_string(i))).string(), options_, clock_));
+      partitions_.push_back(std::make_unique<Partition>(ws_, (fs::path(dir) / ("p" + std::to_string(i))).string(),
+                                                        options_, clock_, &observer_));
     }
     // Partitions recover in parallel: restart time is that of the largest one.
     std::vector<Status> results(n);
@@ -642,6 +660,9 @@ class EngineImpl final : public Engine {
   }
 
   int partitions() const override { return static_cast<int>(partitions_.size()); }
+  void SetObserver(std::shared_ptr<const AppliedEventObserver> observer) override {
+    observer_.store(std::move(observer));
+  }
 
   Status ForEachProfile(
       int partition,
@@ -813,6 +834,8 @@ class EngineImpl final : public Engine {
   int lock_fd_ = -1;
   const Clock* clock_;
   EngineOptions options_;
+  // Before partitions_: the partitions' writers read it until they stop.
+  std::atomic<std::shared_ptr<const AppliedEventObserver>> observer_;
   std::vector<std::unique_ptr<Partition>> partitions_;
   std::atomic<int64_t> rejected_{0};  // refused by parsing or validation
 };

@@ -70,6 +70,16 @@ struct StoredDecision {
 // the log's key order is time order and retention is a range delete.
 std::string DecisionIdPrefix(TimestampMs t);
 
+// Who hears about applied events (triggers): the event types it wants (indexed like the
+// schema's event types) and the function each newly applied event of those types is passed to,
+// on the partition's writer thread right after the commit that made it durable. The function
+// must not block (queue and return): ingestion waits for it. Events replayed at recovery and
+// duplicates are not passed.
+struct AppliedEventObserver {
+  std::vector<bool> watched;
+  std::function<void(const Event&)> on_applied;
+};
+
 struct EngineOptions {
   // Overrides of the workspace config for tools and tests (0 = use config).
   int64_t group_commit_max_events = 0;
@@ -133,6 +143,10 @@ class Engine {
   virtual Status ForEachProfile(
       int partition,
       const std::function<bool(std::string_view subscriber_id, std::string_view bytes)>& fn) = 0;
+  // Replaces the observer of applied events (null: none). Commits in progress finish with the
+  // one they started with.
+  virtual void SetObserver(std::shared_ptr<const AppliedEventObserver> observer) = 0;
+
   // Forces a checkpoint: LMDB synced, WAL segments before it removed.
   virtual Status Checkpoint() = 0;
 

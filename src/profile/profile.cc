@@ -43,19 +43,6 @@ bool GetBucket(Reader& r, float* v) {
   return true;
 }
 
-bool Matches(const AggregateDef& def, const Event& e) {
-  for (const FieldFilter& f : def.where) {
-    const Value& v = e.fields[f.field];
-    if (v.is_null) return false;
-    if (f.value.type == FieldType::kNumber || f.value.type == FieldType::kInt) {
-      if (v.AsDouble() != f.value.AsDouble()) return false;
-    } else if (!(v == f.value)) {
-      return false;
-    }
-  }
-  return true;
-}
-
 void AddToSeries(const AggregateDef& def, int64_t day, double amount, AggregateState* s,
                  std::span<float> buckets) {
   const int64_t r = def.retention_days;
@@ -230,7 +217,7 @@ ApplyOutcome ApplyEvent(const Schema& schema, const Event& e, uint64_t id_hash,
   const int64_t day = DayOf(e.ts);
   for (int idx : schema.AggregatesOf(e.type)) {
     const AggregateDef& def = schema.aggregates()[idx];
-    if (!Matches(def, e)) continue;
+    if (!MatchesFilters(def.where, e)) continue;
     AggregateState& s = p->aggregates[idx];
     if (def.op == AggregateOp::kLastTime) {
       s.last_ms = std::max(s.last_ms, e.ts);

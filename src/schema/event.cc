@@ -294,4 +294,17 @@ std::string EventToJson(const Schema& schema, const Event& e) {
   return std::string(sb.GetString(), sb.GetSize());
 }
 
+bool MatchesFilters(const std::vector<FieldFilter>& filters, const Event& e) {
+  for (const FieldFilter& f : filters) {
+    const Value& v = e.fields[f.field];
+    if (v.is_null) return false;
+    if (f.value.type == FieldType::kNumber || f.value.type == FieldType::kInt) {
+      if (v.AsDouble() != f.value.AsDouble()) return false;
+    } else if (!(v == f.value)) {
+      return false;
+    }
+  }
+  return true;
+}
+
 }  // namespace kairos

@@ -33,6 +33,9 @@ struct Event {
   std::vector<Value> fields;  // indexed like the event type's fields; null when absent
 };
 
+// True when every filter holds for the event (numbers compare by value, int or not).
+bool MatchesFilters(const std::vector<FieldFilter>& filters, const Event& e);
+
 // Parses events against a schema. Not thread-safe: use one parser per thread. Reuses its
 // buffers, so parsing a stream allocates only for the strings it keeps.
 class EventParser {

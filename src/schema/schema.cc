@@ -60,6 +60,36 @@ bool ValidName(std::string_view n) {
            c == '_';
   });
 }
+Result<Value> FilterValue(std::string_view file_, const FieldDef& fd, const YAML::Node& n,
+                        const std::string& what) {
+  switch (fd.type) {
+    case FieldType::kEnum: {
+      KAIROS_ASSIGN_OR_RETURN(std::string s, YamlString(file_, n, "where value"));
+      const int idx = fd.EnumIndex(s);
+      if (idx < 0) return YamlError(file_, n, what + ": \"" + s + "\" is not a value of " + fd.name);
+      return Value::Enum(idx);
+    }
+    case FieldType::kString: {
+      KAIROS_ASSIGN_OR_RETURN(std::string s, YamlString(file_, n, "where value"));
+      return Value::String(std::move(s));
+    }
+    case FieldType::kBool: {
+      KAIROS_ASSIGN_OR_RETURN(bool b, YamlBool(file_, n, "where value"));
+      return Value::Bool(b);
+    }
+    case FieldType::kInt: {
+      KAIROS_ASSIGN_OR_RETURN(int64_t i, YamlInt(file_, n, "where value"));
+      return Value::Int(i);
+    }
+    case FieldType::kNumber: {
+      KAIROS_ASSIGN_OR_RETURN(double d, YamlNumber(file_, n, "where value"));
+      return Value::Number(d);
+    }
+    default:
+      return YamlError(file_, n, what + ": cannot filter on a " + FieldTypeName(fd.type) + " field");
+  }
+}
+
 }  // namespace
 
 int Schema::EventTypeIndex(std::string_view name) const { return Find(event_index_, name); }
@@ -380,17 +410,7 @@ class SchemaBuilder {
         return YamlError(file_, spec["field"], what + ": op " + op + " takes no field");
       }
       if (spec["where"]) {
-        if (!spec["where"].IsMap()) return YamlError(file_, spec["where"], what + ": where must be a mapping field: value");
-        for (const auto& w : spec["where"]) {
-          FieldFilter filter;
-          filter.field = et.FieldIndex(w.first.Scalar());
-          if (filter.field < 0) {
-            return YamlError(file_, w.first, what + ": event type " + ev + " has no field \"" + w.first.Scalar() + "\"");
-          }
-          const FieldDef& fd = et.fields[filter.field];
-          KAIROS_ASSIGN_OR_RETURN(filter.value, FilterValue(fd, w.second, what));
-          a.where.push_back(std::move(filter));
-        }
+        KAIROS_ASSIGN_OR_RETURN(a.where, ParseFieldFilters(file_, et, spec["where"], what));
       }
       if (a.op == AggregateOp::kLastTime) {
         if (spec["windows"]) return YamlError(file_, spec["windows"], what + ": last_time takes no windows");
@@ -410,35 +430,6 @@ class SchemaBuilder {
       s_->aggregates_.push_back(std::move(a));
     }
     return Status::Ok();
-  }
-
-  Result<Value> FilterValue(const FieldDef& fd, const YAML::Node& n, const std::string& what) {
-    switch (fd.type) {
-      case FieldType::kEnum: {
-        KAIROS_ASSIGN_OR_RETURN(std::string s, YamlString(file_, n, "where value"));
-        const int idx = fd.EnumIndex(s);
-        if (idx < 0) return YamlError(file_, n, what + ": \"" + s + "\" is not a value of " + fd.name);
-        return Value::Enum(idx);
-      }
-      case FieldType::kString: {
-        KAIROS_ASSIGN_OR_RETURN(std::string s, YamlString(file_, n, "where value"));
-        return Value::String(std::move(s));
-      }
-      case FieldType::kBool: {
-        KAIROS_ASSIGN_OR_RETURN(bool b, YamlBool(file_, n, "where value"));
-        return Value::Bool(b);
-      }
-      case FieldType::kInt: {
-        KAIROS_ASSIGN_OR_RETURN(int64_t i, YamlInt(file_, n, "where value"));
-        return Value::Int(i);
-      }
-      case FieldType::kNumber: {
-        KAIROS_ASSIGN_OR_RETURN(double d, YamlNumber(file_, n, "where value"));
-        return Value::Number(d);
-      }
-      default:
-        return YamlError(file_, n, what + ": cannot filter on a " + FieldTypeName(fd.type) + " field");
-    }
   }
 
   Result<int> AttributeRef(const YAML::Node& spec, const char* key, std::initializer_list<FieldType> types,
@@ -508,6 +499,22 @@ Result<std::shared_ptr<const Schema>> Schema::Parse(std::string_view yaml_text, 
 Result<std::shared_ptr<const Schema>> Schema::Load(const std::string& path) {
   KAIROS_ASSIGN_OR_RETURN(std::string text, ReadFile(path));
   return Parse(text, path);
+}
+
+Result<std::vector<FieldFilter>> ParseFieldFilters(std::string_view file, const EventTypeDef& et,
+                                                   const YAML::Node& where, const std::string& what) {
+  if (!where.IsMap()) return YamlError(file, where, what + ": where must be a mapping field: value");
+  std::vector<FieldFilter> out;
+  for (const auto& w : where) {
+    FieldFilter filter;
+    filter.field = et.FieldIndex(w.first.Scalar());
+    if (filter.field < 0) {
+      return YamlError(file, w.first, what + ": event type " + et.name + " has no field \"" + w.first.Scalar() + "\"");
+    }
+    KAIROS_ASSIGN_OR_RETURN(filter.value, FilterValue(file, et.fields[filter.field], w.second, what));
+    out.push_back(std::move(filter));
+  }
+  return out;
 }
 
 }  // namespace kairos

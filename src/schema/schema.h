@@ -16,6 +16,10 @@
 #include "common/status.h"
 #include "schema/value.h"
 
+namespace YAML {
+class Node;
+}
+
 namespace kairos {
 
 struct FieldDef {
@@ -63,6 +67,11 @@ struct FieldFilter {
   int field = -1;
   Value value;
 };
+
+// `where: {field: value, ...}` of an event type (aggregates, triggers): every field must exist
+// and the value must fit its type. Errors are file:line:column, prefixed with `what`.
+Result<std::vector<FieldFilter>> ParseFieldFilters(std::string_view file, const EventTypeDef& et,
+                                                   const YAML::Node& where, const std::string& what);
 
 // A windowed aggregate over one event type. Windowed ops keep one bucket per UTC day for
 // `retention_days`; a window of N days covers today and the N-1 days before it.
