@@ -38,6 +38,11 @@ struct ChannelDef {
   std::string consent;      // key in the consent flags attribute; empty = no consent needed
   bool quiet_hours = false; // quiet hours apply to this channel
   int top_k = 3;            // at most this many actions per decision on this channel
+  // Contacts the channel can take per period across all subscribers (the call center's 500
+  // calls a day); -1 = unlimited. Arbitration admits the candidates of highest expected value
+  // (decide/capacity.h), not whoever comes first.
+  int64_t capacity = -1;
+  int64_t capacity_period_ms = 86400000;  // a UTC day or hour
 };
 
 // At most `max` impressions within `window_ms` on one channel (or all channels).

@@ -20,7 +20,8 @@ channels:
   push:        {outbound: true, consent: push, quiet_hours: true, top_k: 1}
   app:         {top_k: 3}
   web:         {top_k: 3}
-  call_center: {consent: call, top_k: 2}
+  # The call center calls 500 customers a day: the slots go to the highest expected value.
+  call_center: {consent: call, top_k: 2, capacity: {per_day: 500}}
   retail:      {top_k: 2}
   invoice:     {outbound: true, top_k: 1}
 

@@ -108,7 +108,7 @@ class PoliciesParser {
     if (!node.IsMap() || node.size() == 0) {
       return YamlError(file_, node,
                        "channels must be a mapping of at least one channel name → {outbound, "
-                       "consent, quiet_hours, top_k}");
+                       "consent, quiet_hours, top_k, capacity}");
     }
     for (const auto& kv : node) {
       ChannelDef c;
@@ -131,7 +131,7 @@ class PoliciesParser {
       if (!spec.IsNull()) {
         const std::string what = "channel " + c.name;
         KAIROS_RETURN_IF_ERROR(
-            CheckKeys(file_, spec, {"outbound", "consent", "quiet_hours", "top_k"}, what));
+            CheckKeys(file_, spec, {"outbound", "consent", "quiet_hours", "top_k", "capacity"}, what));
         if (spec["outbound"]) {
           KAIROS_ASSIGN_OR_RETURN(c.outbound,
                                   YamlBool(file_, spec["outbound"], what + ": outbound"));
@@ -161,10 +161,25 @@ class PoliciesParser {
           }
           c.top_k = static_cast<int>(k);
         }
+        if (spec["capacity"]) KAIROS_RETURN_IF_ERROR(Capacity(spec["capacity"], what, &c));
       }
       quiet_nodes_.push_back(quiet_node);
       p_->channels.push_back(std::move(c));
     }
+    return Status::Ok();
+  }
+
+  // `capacity: {per_day: 500}` or `{per_hour: 60}`.
+  Status Capacity(const YAML::Node& n, const std::string& what, ChannelDef* c) {
+    if (!n.IsMap() || n.size() != 1 || (!n["per_day"] && !n["per_hour"])) {
+      return YamlError(file_, n, what + ": capacity must be {per_day: N} or {per_hour: N}");
+    }
+    const bool daily = static_cast<bool>(n["per_day"]);
+    const YAML::Node v = daily ? n["per_day"] : n["per_hour"];
+    KAIROS_ASSIGN_OR_RETURN(int64_t cap, YamlInt(file_, v, what + ": capacity"));
+    if (cap < 0 || cap > 1000000000) return YamlError(file_, v, what + ": capacity must be 0..1000000000");
+    c->capacity = cap;
+    c->capacity_period_ms = daily ? 86400000 : 3600000;
     return Status::Ok();
   }
 

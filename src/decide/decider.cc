@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <optional>
 
 #include "common/hash.h"
@@ -33,6 +34,7 @@ const char* StageName(Stage s) {
     case Stage::kThreshold: return "threshold";
     case Stage::kGroup: return "group";
     case Stage::kVolume: return "volume";
+    case Stage::kCapacity: return "capacity";
     case Stage::kLimit: return "limit";
     case Stage::kControlGroup: return "control_group";
     case Stage::kChosen: return "chosen";
@@ -63,6 +65,7 @@ const char* NoActionReason(Stage furthest, bool any_candidate) {
     case Stage::kGroup:
     case Stage::kVolume:
     case Stage::kLimit: return "volume_exhausted";
+    case Stage::kCapacity: return "channel_capacity";
     case Stage::kControlGroup: return "control_group";
     case Stage::kChosen: return "";
   }
@@ -297,6 +300,24 @@ Decision Decide(const Decisioning& d, const Profile& profile, const DecideReques
     });
   }
   const int room = std::min(limit - static_cast<int>(dec.actions.size()), contact.cap_room);
+  // Scarce channel capacity goes to the candidates of highest expected value (capacity.h); the
+  // decision's best candidate counts once towards the arrivals the threshold is based on.
+  const bool gated = env.capacity != nullptr && ch.capacity >= 0;
+  bool arrival_counted = false;
+  auto admit_to_capacity = [&](CandidateTrace& t) {
+    const double expected = t.propensity * t.value - t.cost;
+    const CapacityGate::Verdict v =
+        env.capacity->Admit(ch.name, ch.capacity, ch.capacity_period_ms, expected, now, !arrival_counted, env.reserve);
+    arrival_counted = true;
+    if (!v.admit && explain) {
+      char buf[200];
+      std::snprintf(buf, sizeof buf, "%s capacity: %lld of %lld used this %s; expected value %.2f is below the %.2f kept for better candidates",
+                    ch.name.c_str(), static_cast<long long>(v.used), static_cast<long long>(v.capacity),
+                    ch.capacity_period_ms == 3600000 ? "hour" : "day", expected, v.threshold);
+      t.reason = buf;
+    }
+    return v.admit;
+  };
   int taken = 0;
   std::vector<int> per_group(catalog.groups.size(), 0);
   for (CandidateTrace& t : ranked) {
@@ -310,8 +331,11 @@ Decision Decide(const Decisioning& d, const Profile& profile, const DecideReques
     } else if (taken >= room) {
       t.stage = Stage::kLimit;
       if (explain) t.reason = "ranked below the " + std::to_string(std::max(room, 0)) + " action(s) this decision may show";
+    } else if (gated && !admit_to_capacity(t)) {
+      t.stage = Stage::kCapacity;
     } else if (env.ledger && VolumeLedger::HasLimits(a, channel) &&
                !env.ledger->TryReserve(a, channel, ch.name, day, env.reserve)) {
+      if (gated && env.reserve) env.capacity->Release(ch.name, ch.capacity_period_ms, now);
       t.stage = Stage::kVolume;
       if (explain) t.reason = "daily volume or budget of the action is used up on " + ch.name;
     } else {
@@ -352,6 +376,7 @@ Decision Decide(const Decisioning& d, const Profile& profile, const DecideReques
       dec.counterfactual.push_back(c);
       const Action& a = catalog.actions[c.action];
       if (env.ledger && env.reserve && VolumeLedger::HasLimits(a, channel)) env.ledger->Release(a, ch.name, day);
+      if (gated && env.reserve) env.capacity->Release(ch.name, ch.capacity_period_ms, now);
     }
     for (CandidateTrace& t : ranked) {
       if (t.stage == Stage::kChosen) {

@@ -14,6 +14,7 @@
 
 #include "catalog/catalog.h"
 #include "common/timezone.h"
+#include "decide/capacity.h"
 #include "decide/decision.h"
 #include "decide/volume_ledger.h"
 #include "learn/model_store.h"
@@ -24,6 +25,7 @@ namespace kairos {
 struct DecideEnv {
   TimeZoneCache* zones = nullptr;
   VolumeLedger* ledger = nullptr;  // null: volume limits are not checked
+  CapacityGate* capacity = nullptr;  // null: channel capacities are not checked
   bool reserve = true;             // false: check volumes without reserving (dry runs)
   // Adaptive models (learning.yaml): the store and, per action × channel
   // (index action * channels + channel), the bound model or null. Null store: priors.

@@ -66,6 +66,7 @@ enum class Stage : uint8_t {
   kThreshold,      // priority below arbitration.min_priority
   kGroup,          // another action of its group ranked higher
   kVolume,         // daily volume or budget of the action used up
+  kCapacity,       // the channel's capacity is kept for candidates of higher expected value
   kLimit,          // ranked below the top-k of this decision
   kControlGroup,   // would have been chosen; the subscriber is in the control group
   kChosen,

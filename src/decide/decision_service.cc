@@ -85,16 +85,21 @@ Status DecisionService::Start() {
   last_model_save_.store(clock_->Now());
   // Today's impressions of actions with daily limits, so a restart does not reset the day. Only
   // the shown-actions list of each entry is read (no JSON); costs are the catalog's.
+  // Channel capacities the same way (a day's or an hour's contacts).
   bool any_limits = false;
   for (const Action& a : d->catalog.actions) {
     for (size_t c = 0; c < d->policies.channels.size(); ++c) any_limits |= VolumeLedger::HasLimits(a, static_cast<int>(c));
   }
+  for (const ChannelDef& c : d->policies.channels) any_limits |= c.capacity >= 0;
   if (!any_limits) return Status::Ok();
   const int64_t today = DayOf(clock_->Now());
   return engine_->ForEachDecision(DecisionIdPrefix(today * kMsPerDay), [&](const StoredDecision& s) {
     const int channel = d->policies.ChannelIndex(s.channel);
     if (channel < 0) return true;
+    const ChannelDef& ch = d->policies.channels[static_cast<size_t>(channel)];
+    const TimestampMs at = static_cast<TimestampMs>(std::strtoll(s.decision_id.substr(1, 11).c_str(), nullptr, 16));
     ForEachShownAction(s.actions, [&](const ShownAction& shown) {
+      if (ch.capacity >= 0) capacity_.Restore(ch.name, ch.capacity_period_ms, at);
       const int index = d->catalog.ActionIndex(shown.action);
       if (index < 0) return;  // no longer in the catalog: no limit to count against
       const Action& a = d->catalog.actions[index];
@@ -147,6 +152,7 @@ Result<DecideOutcome> DecisionService::Decide(const DecideRequest& req, const De
   DecideEnv env;
   env.zones = &zones_;
   env.ledger = &ledger_;
+  env.capacity = &capacity_;
   env.reserve = !req.dry_run;
   const auto bound = bound_.load();
   if (bound->decisioning.get() == &d && !bound->bindings.empty()) {
@@ -164,6 +170,7 @@ Result<DecideOutcome> DecisionService::Decide(const DecideRequest& req, const De
       for (const ChosenAction& c : dec.actions) {
         const Action& a = d.catalog.actions[c.action];
         if (VolumeLedger::HasLimits(a, channel)) ledger_.Release(a, ch.name, DayOf(now));
+        if (ch.capacity >= 0 && !c.mandatory) capacity_.Release(ch.name, ch.capacity_period_ms, now);
       }
       return s;
     }

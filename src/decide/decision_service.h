@@ -20,6 +20,7 @@
 
 #include "catalog/catalog.h"
 #include "common/timezone.h"
+#include "decide/capacity.h"
 #include "decide/decide_request.h"
 #include "decide/decision.h"
 #include "decide/volume_ledger.h"
@@ -141,6 +142,7 @@ class DecisionService {
   std::mutex reload_mu_;
   TimeZoneCache zones_;
   VolumeLedger ledger_;
+  CapacityGate capacity_;
   std::array<std::mutex, 1024> stripes_;
   std::atomic<uint64_t> sequence_{0};
   const uint64_t salt_;
