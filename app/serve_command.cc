@@ -14,6 +14,7 @@
 #include "schema/workspace.h"
 #include "segment/segment_job.h"
 #include "server/server.h"
+#include "trigger/automation.h"
 
 namespace kairos::app {
 
@@ -55,11 +56,22 @@ int RunServe(const ServeArgs& args) {
     server.Stop();
     return Fail(s.message());
   }
+  // Triggers, journeys and outbound delivery (triggers.yaml; <store>/outbox, <store>/journeys).
+  auto automation = Automation::Open(*ws, engine->get(), &decisions, &clock);
+  if (!automation.ok()) {
+    server.Stop();
+    return Fail(automation.status().message());
+  }
+  (*automation)->Start();
   server.AttachEngine(engine->get());
   server.AttachDecisions(&decisions);
-  std::printf("ready: %lld subscribers, %lld events replayed from the WAL in %lld ms; %zu actions\n",
+  server.AttachAutomation(automation->get());
+  std::printf("ready: %lld subscribers, %lld events replayed from the WAL in %lld ms; %zu actions, %zu triggers, "
+              "%zu journeys\n",
               static_cast<long long>(st.subscribers), static_cast<long long>(st.recovered_events),
-              static_cast<long long>(st.recovery_ms), (*decisioning)->catalog.actions.size());
+              static_cast<long long>(st.recovery_ms), (*decisioning)->catalog.actions.size(),
+              (*automation)->triggers().triggers()->triggers.size(),
+              (*automation)->triggers().triggers()->journeys.size());
   std::fflush(stdout);
 
   // Once a second: responses that timed out become `ignored`; the model file is saved every
@@ -125,7 +137,9 @@ int RunServe(const ServeArgs& args) {
   maintenance_cv.notify_all();
   maintenance.join();
   segmenter.join();
+  (*automation)->Stop();  // no new decisions from triggers or journeys; the outbox keeps the rest
   if (Status s = decisions.SaveModels(); !s.ok()) std::fprintf(stderr, "saving the models: %s\n", s.message().c_str());
+  automation->reset();
   engine->reset();  // checkpoint: the next start replays nothing
   return 0;
 }

@@ -13,6 +13,7 @@
 
 #include "app/commands.h"
 #include "catalog/catalog.h"
+#include "trigger/trigger_config.h"
 #include "common/clock.h"
 #include "common/time_format.h"
 #include "ingest/engine.h"
@@ -50,7 +51,7 @@ Status WriteNewFile(const std::string& path, std::string_view text) {
 }
 
 int RunInit(const InitArgs& args) {
-  for (const char* f : {"policies.yaml", "catalog.yaml", "learning.yaml", "segments.yaml"}) {
+  for (const char* f : {"policies.yaml", "catalog.yaml", "learning.yaml", "segments.yaml", "triggers.yaml"}) {
     if (std::filesystem::exists(std::filesystem::path(args.dir) / f)) {
       return Fail((std::filesystem::path(args.dir) / f).string() + " already exists; not overwritten");
     }
@@ -67,6 +68,10 @@ int RunInit(const InitArgs& args) {
   }
   if (s.ok()) s = WriteNewFile((std::filesystem::path(args.dir) / "learning.yaml").string(), DefaultLearningYaml());
   if (s.ok()) s = WriteNewFile((std::filesystem::path(args.dir) / "segments.yaml").string(), DefaultSegmentsYaml());
+  if (s.ok()) {
+    s = WriteNewFile((std::filesystem::path(args.dir) / "triggers.yaml").string(),
+                     args.demo ? DemoTriggersYaml() : DefaultTriggersYaml());
+  }
   if (!s.ok()) return Fail(s.message());
   if (args.json) {
     rapidjson::StringBuffer sb;
@@ -82,11 +87,13 @@ int RunInit(const InitArgs& args) {
     w.String("catalog.yaml");
     w.String("learning.yaml");
     w.String("segments.yaml");
+    w.String("triggers.yaml");
     w.EndArray();
     w.EndObject();
     std::printf("%s\n", sb.GetString());
   } else {
-    std::printf("Created workspace %s (kairos.yaml, schema.yaml, policies.yaml, catalog.yaml, learning.yaml, segments.yaml)%s.\nNext: kairos check --workspace %s\n",
+    std::printf("Created workspace %s (kairos.yaml, schema.yaml, policies.yaml, catalog.yaml, learning.yaml, segments.yaml, "
+                "triggers.yaml)%s.\nNext: kairos check --workspace %s\n",
                 args.dir.c_str(), args.demo ? " for the demo operator" : "", args.dir.c_str());
   }
   return 0;
@@ -103,6 +110,12 @@ int RunCheck(const CheckArgs& args) {
     auto d = Decisioning::Load(args.workspace, ws->schema);
     if (d.ok()) decisioning = *d;
     else problems.push_back(d.status().message());
+  }
+  std::shared_ptr<const TriggerSet> triggers;
+  if (decisioning) {
+    auto t = TriggerSet::Load(args.workspace, decisioning);
+    if (t.ok()) triggers = *t;
+    else problems.push_back(t.status().message());
   }
   if (args.json) {
     rapidjson::StringBuffer sb;
@@ -136,11 +149,11 @@ int RunCheck(const CheckArgs& args) {
     std::printf("%s\n", sb.GetString());
   } else if (problems.empty()) {
     std::printf("%s: ok (%zu event types, %zu attributes, %zu aggregates, %zu forecasts; %zu actions in "
-                "%zu groups, %zu channels)\n",
+                "%zu groups, %zu channels; %zu triggers, %zu journeys)\n",
                 args.workspace.c_str(), ws->schema->event_types().size(), ws->schema->attributes().size(),
                 ws->schema->aggregates().size(), ws->schema->forecasts().size(),
                 decisioning->catalog.actions.size(), decisioning->catalog.groups.size(),
-                decisioning->policies.channels.size());
+                decisioning->policies.channels.size(), triggers->triggers.size(), triggers->journeys.size());
   } else {
     for (const std::string& p : problems) std::printf("%s\n", p.c_str());
   }

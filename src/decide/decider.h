@@ -25,7 +25,6 @@ namespace kairos {
 struct DecideEnv {
   TimeZoneCache* zones = nullptr;
   VolumeLedger* ledger = nullptr;  // null: volume limits are not checked
-  CapacityGate* capacity = nullptr;  // null: channel capacities are not checked
   bool reserve = true;             // false: check volumes without reserving (dry runs)
   // Adaptive models (learning.yaml): the store and, per action × channel
   // (index action * channels + channel), the bound model or null. Null store: priors.
@@ -34,6 +33,7 @@ struct DecideEnv {
   // Replay: the propensity each action was ranked by in the logged decision (indexed like
   // Catalog::actions; NaN when not logged) — used instead of the models' (which learned since).
   const std::vector<double>* logged_propensities = nullptr;
+  CapacityGate* capacity = nullptr;  // null: channel capacities are not checked
 };
 
 // The model of every action × channel with a treatment (index action * channels + channel; null

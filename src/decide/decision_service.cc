@@ -493,10 +493,14 @@ Result<std::string> DecisionService::Replay(std::string_view decision_id) {
   return std::string(sb.GetString(), sb.GetSize());
 }
 
-Status DecisionService::Reload(const std::string& dir) {
+Status DecisionService::Reload(const std::string& dir,
+                               const std::function<Status(const std::shared_ptr<const Decisioning>&)>& also) {
   std::lock_guard<std::mutex> lock(reload_mu_);
   const auto current = decisioning();
   auto loaded = Decisioning::Load(dir, current->schema);
+  if (loaded.ok() && also) {
+    if (Status s = also(*loaded); !s.ok()) loaded = s;
+  }
   if (!loaded.ok()) {
     stats_.failed_reloads.fetch_add(1, std::memory_order_relaxed);
     return loaded.status();

@@ -13,6 +13,7 @@
 #pragma once
 
 #include <array>
+#include <functional>
 #include <atomic>
 #include <memory>
 #include <mutex>
@@ -90,7 +91,15 @@ class DecisionService {
 
   // Loads catalog.yaml and policies.yaml from `dir`; on any error keeps the running configuration
   // and returns the error (file:line:column).
-  Status Reload(const std::string& dir);
+  // `also` (optional) sees the loaded configuration before it is put in force and may refuse it
+  // (the triggers compiled against it failed): then nothing changes.
+  Status Reload(const std::string& dir,
+                const std::function<Status(const std::shared_ptr<const Decisioning>&)>& also = {});
+
+  // Contacts a capacity-limited channel has taken in its current period (/metrics).
+  int64_t CapacityUsed(const ChannelDef& channel) const {
+    return capacity_.Used(channel.name, channel.capacity_period_ms, clock_->Now());
+  }
 
   DecisionStats Stats() const;
 

@@ -8,6 +8,7 @@
 
 #include "common/file_util.h"
 #include "common/time_format.h"
+#include "schema/json_write.h"
 #include "segment/segment_job.h"
 #include "server/http_json.h"
 #include "server/openapi.h"
@@ -49,6 +50,30 @@ HttpResponse JsonResponse(unsigned status, const rapidjson::StringBuffer& sb) {
   res.body.assign(sb.GetString(), sb.GetSize());
   return res;
 }
+
+// Reads the one query parameter a route takes (`name`) into *value ("" when absent); any other
+// parameter or a malformed one is a 400, returned.
+std::optional<HttpResponse> QueryParam(std::string_view query, std::string_view name, std::string* value) {
+  value->clear();
+  while (!query.empty()) {
+    const size_t amp = query.find('&');
+    const std::string_view pair = query.substr(0, amp);
+    query = amp == std::string_view::npos ? std::string_view() : query.substr(amp + 1);
+    const size_t eq = pair.find('=');
+    const std::string_view key = pair.substr(0, eq);
+    if (eq == std::string_view::npos || !PercentDecode(pair.substr(eq + 1), value)) {
+      return ErrorResponse(400, ErrorCode::kInvalidArgument, "malformed query parameter " + std::string(key.substr(0, 64)),
+                           std::string(key.substr(0, 64)));
+    }
+    if (key != name) {
+      return ErrorResponse(400, ErrorCode::kInvalidArgument,
+                           "unknown query parameter " + std::string(key.substr(0, 64)) + "; known: " + std::string(name),
+                           std::string(key.substr(0, 64)));
+    }
+  }
+  return std::nullopt;
+}
+
 
 void WriteCounts(JsonWriter* w, const IngestResult& r) {
   w->Key("accepted");
@@ -155,6 +180,11 @@ HttpResponse Api::Handle(const RouteMatch& match, const HttpRequest& req) const 
     case RouteId::kPostModelsImport:
     case RouteId::kGetUplift:
       break;
+    case RouteId::kGetTriggers:
+    case RouteId::kGetJourneys:
+    case RouteId::kGetDeadLetters:
+    case RouteId::kPostRetryDelivery:
+      return HandleAutomation(match, req, engine);
     case RouteId::kGetSegments: {
       // Written atomically by the segmentation job (kairos segment, or serve's schedule).
       const std::string path = SegmentReportPath(engine->workspace().dir);
@@ -389,24 +419,9 @@ HttpResponse Api::GetModel(const RouteMatch& match, DecisionService* decisions) 
 
 HttpResponse Api::GetUplift(const HttpRequest& req, DecisionService* decisions) const {
   TimestampMs since = clock_->Now() - 30LL * 86400000;
-  // The only parameter: since=<RFC 3339>.
-  std::string_view query = req.query;
-  while (!query.empty()) {
-    const size_t amp = query.find('&');
-    const std::string_view pair = query.substr(0, amp);
-    query = amp == std::string_view::npos ? std::string_view() : query.substr(amp + 1);
-    const size_t eq = pair.find('=');
-    const std::string_view key = pair.substr(0, eq);
-    std::string value;
-    if (eq == std::string_view::npos || !PercentDecode(pair.substr(eq + 1), &value)) {
-      return ErrorResponse(400, ErrorCode::kInvalidArgument, "malformed query parameter " + std::string(key.substr(0, 64)),
-                           std::string(key.substr(0, 64)));
-    }
-    if (key != "since") {
-      return ErrorResponse(400, ErrorCode::kInvalidArgument,
-                           "unknown query parameter " + std::string(key.substr(0, 64)) + "; known: since",
-                           std::string(key.substr(0, 64)));
-    }
+  std::string value;
+  if (std::optional<HttpResponse> bad = QueryParam(req.query, "since", &value)) return *bad;
+  if (!value.empty()) {
     auto t = ParseRfc3339(value);
     if (!t.ok()) {
       return ErrorResponse(400, ErrorCode::kInvalidArgument, "since: " + t.status().message(), "since");
@@ -421,7 +436,8 @@ HttpResponse Api::GetUplift(const HttpRequest& req, DecisionService* decisions) 
 }
 
 HttpResponse Api::PostReload(Engine* engine, DecisionService* decisions) const {
-  Status s = decisions->Reload(engine->workspace().dir);
+  Automation* automation = this->automation();
+  Status s = automation != nullptr ? automation->Reload() : decisions->Reload(engine->workspace().dir);
   if (!s.ok()) {
     // The files are the operator's input: an invalid file is a 400 naming file:line:column.
     return ErrorResponse(s.code() == ErrorCode::kIoError ? 500 : 400, s.code(),
@@ -503,8 +519,160 @@ HttpResponse Api::Metrics(Engine* engine) const {
       w.Sample(item.name, {}, static_cast<double>(item.value));
     }
   }
+  AutomationMetrics(w);
   metrics_->AppendText(&w);
   return res;
+}
+
+HttpResponse Api::HandleAutomation(const RouteMatch& match, const HttpRequest& req, Engine* engine) const {
+  Automation* automation = this->automation();
+  if (automation == nullptr) return Unavailable();
+  HttpResponse res;
+  switch (match.route->id) {
+    case RouteId::kGetTriggers:
+      res.body = automation->triggers().TriggersJson();
+      return res;
+    case RouteId::kGetJourneys: {
+      std::string id;
+      if (!PercentDecode(match.param, &id)) {
+        return ErrorResponse(400, ErrorCode::kInvalidArgument, "malformed percent-encoding in the subscriber id", "id");
+      }
+      Profile profile;
+      if (Status s = engine->ReadProfile(id, &profile); !s.ok()) return ErrorResponse(s);
+      res.body = automation->journeys().SubscriberJson(id);
+      return res;
+    }
+    case RouteId::kGetDeadLetters: {
+      int64_t limit = 100;
+      std::string q;
+      if (std::optional<HttpResponse> bad = QueryParam(req.query, "limit", &q)) return *bad;
+      if (!q.empty()) {
+        char* end = nullptr;
+        limit = std::strtoll(q.c_str(), &end, 10);
+        if (end != q.c_str() + q.size() || limit < 1 || limit > 1000) {
+          return ErrorResponse(400, ErrorCode::kInvalidArgument, "limit must be an integer 1..1000, got \"" + q.substr(0, 32) + "\"", "limit");
+        }
+      }
+      rapidjson::StringBuffer sb;
+      JsonWriter w(sb);
+      w.StartObject();
+      w.Key("dead_letters");
+      w.StartArray();
+      for (const channel::DeadLetter& d : automation->dispatcher().DeadLetters(static_cast<size_t>(limit))) {
+        w.StartObject();
+        w.Key("id");
+        WriteString(&w, d.id);
+        w.Key("channel");
+        WriteString(&w, d.channel);
+        w.Key("subscriber_id");
+        WriteString(&w, d.subscriber_id);
+        w.Key("attempts");
+        w.Int(d.attempts);
+        w.Key("last_error");
+        WriteString(&w, d.last_error);
+        w.Key("created_at");
+        json::Time(w, d.created_ms);
+        w.Key("dead_at");
+        json::Time(w, d.dead_ms);
+        w.Key("payload");
+        w.RawValue(d.payload.data(), d.payload.size(), rapidjson::kObjectType);
+        w.EndObject();
+      }
+      w.EndArray();
+      w.EndObject();
+      return JsonResponse(200, sb);
+    }
+    case RouteId::kPostRetryDelivery: {
+      simdjson::dom::parser parser;
+      simdjson::dom::element doc;
+      std::string_view id;
+      if (parser.parse(req.body).get(doc) || !doc.is_object()) {
+        return ErrorResponse(400, ErrorCode::kInvalidArgument, "the body must be a JSON object {\"id\": \"<delivery id>\"}");
+      }
+      if (doc["id"].get(id)) {
+        return ErrorResponse(400, ErrorCode::kInvalidArgument, "/id: a string delivery id is required", "/id");
+      }
+      const Status s = automation->dispatcher().Retry(id);
+      if (s.code() == ErrorCode::kFailedPrecondition) return ErrorResponse(409, s.code(), s.message(), "/id");
+      if (!s.ok()) return ErrorResponse(s);
+      rapidjson::StringBuffer sb;
+      JsonWriter w(sb);
+      w.StartObject();
+      w.Key("retried");
+      WriteString(&w, id);
+      w.EndObject();
+      return JsonResponse(200, sb);
+    }
+    default:
+      return Unavailable();
+  }
+}
+
+void Api::AutomationMetrics(PrometheusWriter& w) const {
+  if (DecisionService* decisions = this->decisions()) {
+    const auto d = decisions->decisioning();
+    w.Family("kairos_channel_capacity_used", "gauge", "Contacts a capacity-limited channel has taken this period.");
+    w.Family("kairos_channel_capacity", "gauge", "Contacts a capacity-limited channel takes per period.");
+    for (const ChannelDef& c : d->policies.channels) {
+      if (c.capacity < 0) continue;
+      w.Sample("kairos_channel_capacity_used", {{"channel", c.name}}, static_cast<double>(decisions->CapacityUsed(c)));
+      w.Sample("kairos_channel_capacity", {{"channel", c.name}}, static_cast<double>(c.capacity));
+    }
+  }
+  Automation* automation = this->automation();
+  if (automation == nullptr) return;
+  const TriggerStats t = automation->triggers().Stats();
+  struct Family {
+    std::string_view name, help;
+    int64_t TriggerCounts::*field;
+  };
+  const Family families[] = {
+      {"kairos_trigger_firings_total", "Trigger conditions that held (a decision or a journey entry followed).", &TriggerCounts::fired},
+      {"kairos_trigger_debounced_total", "Trigger matches skipped: fired for the subscriber within debounce.", &TriggerCounts::debounced},
+      {"kairos_trigger_not_met_total", "Trigger evaluations whose condition did not hold.", &TriggerCounts::not_met},
+      {"kairos_trigger_offers_total", "Trigger decisions that chose an action.", &TriggerCounts::offers},
+      {"kairos_trigger_errors_total", "Trigger decisions or deliveries that failed.", &TriggerCounts::errors},
+  };
+  for (const Family& f : families) {
+    w.Family(f.name, "counter", f.help);
+    for (const auto& [name, c] : t.by_trigger) w.Sample(f.name, {{"trigger", name}}, static_cast<double>(c.*f.field));
+  }
+  w.Family("kairos_trigger_events_dropped_total", "counter", "Applied events not evaluated because the trigger queue was full.");
+  w.Sample("kairos_trigger_events_dropped_total", {}, static_cast<double>(t.dropped));
+  w.Family("kairos_trigger_queue", "gauge", "Applied events waiting for a trigger worker.");
+  w.Sample("kairos_trigger_queue", {}, static_cast<double>(t.queued));
+  w.Family("kairos_trigger_latency_p99_seconds", "gauge", "Event applied to decision handed to the channel, p99 of the last 65,536 firings.");
+  w.Sample("kairos_trigger_latency_p99_seconds", {}, t.latency_p99_ms / 1000.0);
+
+  const channel::DispatcherStats ds = automation->dispatcher().Stats();
+  struct ChannelFamily {
+    std::string_view name, type, help;
+    int64_t channel::ChannelStats::*field;
+  };
+  const ChannelFamily channel_families[] = {
+      {"kairos_deliveries_total", "counter", "Outbound deliveries acknowledged by the receiver.", &channel::ChannelStats::delivered},
+      {"kairos_delivery_retries_total", "counter", "Failed delivery attempts scheduled for another attempt.", &channel::ChannelStats::retries},
+      {"kairos_delivery_failures_total", "counter", "Failed delivery attempts.", &channel::ChannelStats::failures},
+      {"kairos_dead_letters_total", "counter", "Deliveries given up on (refused, or out of attempts).", &channel::ChannelStats::dead_letters},
+      {"kairos_deliveries_pending", "gauge", "Deliveries in the outbox not yet delivered.", &channel::ChannelStats::pending},
+  };
+  for (const ChannelFamily& f : channel_families) {
+    w.Family(f.name, f.type, f.help);
+    for (const auto& [name, c] : ds.channels) w.Sample(f.name, {{"channel", name}}, static_cast<double>(c.*f.field));
+  }
+  const JourneyStats js = automation->journeys().Stats();
+  w.Family("kairos_journeys_active", "gauge", "Journey instances waiting for their next step.");
+  w.Sample("kairos_journeys_active", {}, static_cast<double>(js.active));
+  w.Family("kairos_journey_steps_total", "counter", "Journey steps executed.");
+  w.Sample("kairos_journey_steps_total", {}, static_cast<double>(js.steps));
+  w.Family("kairos_journey_exits_total", "counter", "Journeys ended, by reason.");
+  w.Sample("kairos_journey_exits_total", {{"reason", "responded"}}, static_cast<double>(js.exits_responded));
+  w.Sample("kairos_journey_exits_total", {{"reason", "exit_condition"}}, static_cast<double>(js.exits_condition));
+  w.Sample("kairos_journey_exits_total", {{"reason", "completed"}}, static_cast<double>(js.exits_completed));
+  w.Sample("kairos_journey_exits_total", {{"reason", "expired"}}, static_cast<double>(js.exits_expired));
+  w.Sample("kairos_journey_exits_total", {{"reason", "other"}}, static_cast<double>(js.exits_other));
+  w.Family("kairos_journey_timer_lag_p99_seconds", "gauge", "Journey step firing lag behind its due time, p99.");
+  w.Sample("kairos_journey_timer_lag_p99_seconds", {}, js.lag_p99_ms / 1000.0);
 }
 
 }  // namespace kairos

@@ -12,6 +12,7 @@
 #include "server/metrics.h"
 #include "server/routes.h"
 #include "server/server.h"
+#include "trigger/automation.h"
 
 namespace kairos {
 
@@ -43,6 +44,10 @@ class Api {
     decisions_.store(decisions, std::memory_order_release);
   }
   DecisionService* decisions() const { return decisions_.load(std::memory_order_acquire); }
+  // Triggers, journeys and outbound delivery (503 on their routes until attached); reloads go
+  // through it once attached, so that triggers.yaml is reloaded with the catalog.
+  void AttachAutomation(Automation* automation) { automation_.store(automation, std::memory_order_release); }
+  Automation* automation() const { return automation_.load(std::memory_order_acquire); }
   // After this /readyz answers 503 so that a load balancer drains the node.
   void SetStopping() { stopping_.store(true, std::memory_order_relaxed); }
   bool ready() const { return engine() != nullptr && !stopping_.load(std::memory_order_relaxed); }
@@ -66,6 +71,8 @@ class Api {
   HttpResponse PostReload(Engine* engine, DecisionService* decisions) const;
   HttpResponse GetModel(const RouteMatch& match, DecisionService* decisions) const;
   HttpResponse GetUplift(const HttpRequest& req, DecisionService* decisions) const;
+  HttpResponse HandleAutomation(const RouteMatch& match, const HttpRequest& req, Engine* engine) const;
+  void AutomationMetrics(PrometheusWriter& w) const;
 
   const ServerOptions& options_;
   const Clock* clock_;
@@ -73,6 +80,7 @@ class Api {
   const std::string openapi_;  // built once: it depends only on the route table and limits
   std::atomic<Engine*> engine_{nullptr};
   std::atomic<DecisionService*> decisions_{nullptr};
+  std::atomic<Automation*> automation_{nullptr};
   std::atomic<bool> stopping_{false};
 };
 

@@ -167,6 +167,35 @@ Operation OperationFor(RouteId id) {
 "404":{"description":"No segmentation run yet.",
  "content":{"application/json":{"schema":{"$ref":"#/components/schemas/ErrorBody"}}}},
 "default":{"$ref":"#/components/responses/Error"}})"};
+    case RouteId::kGetTriggers:
+      return {"listTriggers", "automation", "", "",
+              R"({"200":{"description":"{triggers:[{name, event, when, debounce_ms, channel, outbound, journey, scope, sizing:{need, packages}, counts:{fired, debounced, not_met, offers, no_action, journeys, errors}}], journeys:[{name, steps:[{channel, wait_ms}]}], queued, dropped, latency_p99_ms}.",
+"content":{"application/json":{"schema":{"type":"object"}}}},
+"503":{"$ref":"#/components/responses/Error"}})"};
+    case RouteId::kGetJourneys:
+      return {"subscriberJourneys", "automation",
+              R"([{"name":"id","in":"path","required":true,"schema":{"type":"string"}}])", "",
+              R"({"200":{"description":"{subscriber_id, journeys:[{journey, step, steps, next_at, next_channel, started_at, origin, decisions}]}.",
+"content":{"application/json":{"schema":{"type":"object"}}}},
+"404":{"$ref":"#/components/responses/Error"},
+"default":{"$ref":"#/components/responses/Error"}})"};
+    case RouteId::kGetDeadLetters:
+      return {"listDeadLetters", "automation",
+              R"([{"name":"limit","in":"query","required":false,"schema":{"type":"integer","minimum":1,"maximum":1000}}])", "",
+              R"({"200":{"description":"{dead_letters:[{id, channel, subscriber_id, attempts, last_error, created_at, dead_at, payload}]}.",
+"content":{"application/json":{"schema":{"type":"object"}}}},
+"400":{"$ref":"#/components/responses/Error"},
+"default":{"$ref":"#/components/responses/Error"}})"};
+    case RouteId::kPostRetryDelivery:
+      return {"retryDelivery", "automation", "",
+              R"({"required":true,"content":{"application/json":{"schema":{"type":"object","required":["id"],"properties":{"id":{"type":"string"}}}}}})",
+              R"({"200":{"description":"{retried: id}.",
+"content":{"application/json":{"schema":{"type":"object"}}}},
+"400":{"$ref":"#/components/responses/Error"},
+"404":{"$ref":"#/components/responses/Error"},
+"409":{"description":"Not a dead letter (pending or delivered).",
+ "content":{"application/json":{"schema":{"$ref":"#/components/schemas/ErrorBody"}}}},
+"default":{"$ref":"#/components/responses/Error"}})"};
   }
   return {};
 }

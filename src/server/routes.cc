@@ -5,7 +5,7 @@
 namespace kairos {
 namespace {
 
-constexpr std::array<Route, 18> kRoutes = {{
+constexpr std::array<Route, 22> kRoutes = {{
     {RouteId::kPostEvents, "POST", "/v1/events", true, true,
      "Ingest one event (JSON) or a batch (NDJSON)"},
     {RouteId::kGetSubscriber, "GET", "/v1/subscribers/{id}", true, false,
@@ -25,7 +25,7 @@ constexpr std::array<Route, 18> kRoutes = {{
     {RouteId::kGetDecisionReplay, "GET", "/v1/decisions/{id}/replay", true, true,
      "Re-run a logged decision on the profile it saw, with the current catalog"},
     {RouteId::kPostReload, "POST", "/v1/admin/reload", true, true,
-     "Reload catalog.yaml, policies.yaml and learning.yaml; on any error the running ones stay"},
+     "Reload catalog.yaml, policies.yaml, learning.yaml and triggers.yaml; on any error the running ones stay"},
     {RouteId::kGetModels, "GET", "/v1/models", true, false,
      "Health of every adaptive model: responses, positives, AUC, calibration, predictors, flags"},
     {RouteId::kGetModel, "GET", "/v1/models/{id}", true, false,
@@ -40,6 +40,14 @@ constexpr std::array<Route, 18> kRoutes = {{
     {RouteId::kGetSegments, "GET", "/v1/segments", true, true,
      "The latest segmentation run: subscribers, revenue, margin and effort per value tier, "
      "behavioural segment, RFM segment and cluster; CLV fit; churn scoring"},
+    {RouteId::kGetTriggers, "GET", "/v1/triggers", true, false,
+     "The triggers and journeys in force (triggers.yaml) with their counts"},
+    {RouteId::kGetJourneys, "GET", "/v1/journeys/{id}", true, true,
+     "A subscriber's active journeys (contact chains) and their next steps"},
+    {RouteId::kGetDeadLetters, "GET", "/v1/deliveries/dead-letters", true, true,
+     "Outbound deliveries given up on (refused, or out of attempts), newest first; ?limit=N"},
+    {RouteId::kPostRetryDelivery, "POST", "/v1/deliveries/retry", true, true,
+     "Queue a dead letter again with a fresh attempt budget: {\"id\":\"<delivery id>\"}"},
 }};
 
 // Matches a path against one pattern segment by segment; on success stores the "{name}"

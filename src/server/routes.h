@@ -27,6 +27,10 @@ enum class RouteId {
   kPostModelsImport,
   kGetUplift,
   kGetSegments,
+  kGetTriggers,
+  kGetJourneys,
+  kGetDeadLetters,
+  kPostRetryDelivery,
 };
 
 struct Route {

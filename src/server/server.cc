@@ -385,6 +385,7 @@ class Server::Impl {
   void Stop();
   void AttachEngine(Engine* engine) { shared_.api.AttachEngine(engine); }
   void AttachDecisions(DecisionService* d) { shared_.api.AttachDecisions(d); }
+  void AttachAutomation(Automation* a) { shared_.api.AttachAutomation(a); }
   int port() const { return port_.load(); }
   bool ready() const { return shared_.api.ready(); }
 
@@ -530,6 +531,7 @@ Server::~Server() = default;
 Result<int> Server::Start() { return impl_->Start(); }
 void Server::AttachEngine(Engine* engine) { impl_->AttachEngine(engine); }
 void Server::AttachDecisions(DecisionService* decisions) { impl_->AttachDecisions(decisions); }
+void Server::AttachAutomation(Automation* automation) { impl_->AttachAutomation(automation); }
 void Server::Stop() { impl_->Stop(); }
 int Server::port() const { return impl_->port(); }
 bool Server::ready() const { return impl_->ready(); }

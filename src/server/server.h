@@ -19,6 +19,7 @@
 
 namespace kairos {
 
+class Automation;
 class DecisionService;
 
 class Engine;
@@ -58,6 +59,7 @@ class Server {
   void AttachEngine(Engine* engine);
   // Serves the decisioning routes with `decisions` (after AttachEngine); must outlive Stop().
   void AttachDecisions(DecisionService* decisions);
+  void AttachAutomation(Automation* automation);
 
   // Graceful: stops accepting, closes idle connections, lets requests already handed to the
   // engine finish and their responses be written, then joins every thread. Idempotent.
