@@ -40,6 +40,10 @@ class Automation {
 
  private:
   Automation() = default;
+  // Hands the deliveries of recent trigger and journey decisions to the outbox again (ids make
+  // it idempotent): what the outbox had not synced before a power loss is not lost.
+  Status Reconcile(Engine* engine, TimestampMs now);
+  static constexpr int64_t kReconcileWindowMs = 2 * 60 * 1000;
 
   std::string workspace_dir_;
   DecisionService* decisions_ = nullptr;

@@ -13,6 +13,7 @@
 #include "decide/decision_service.h"
 #include "schema/config.h"
 #include "schema/workspace.h"
+#include "trigger/automation.h"
 #include "trigger/trigger_runner.h"
 
 namespace kairos {
@@ -141,6 +142,7 @@ class TriggerRunnerTest : public ::testing::Test {
     runner_->Start();
     dispatcher_->Start(1);
   }
+  void Write(const char* name, const std::string& text) { std::ofstream(dir_ / name) << text; }
   std::vector<std::string> Lines(const char* file) {
     std::vector<std::string> out;
     for (int i = 0; i < 300 && dispatcher_->Stats().Total().pending > 0; ++i) {
@@ -266,6 +268,63 @@ TEST_F(TriggerRunnerTest, SizingPicksTheSmallestPackageThatCoversTheNeed) {
   const std::string r2 = decide_for(2, 9000);
   EXPECT_NE(r2.find("\"package\":\"DATA_5GB\""), std::string::npos) << r2;
   EXPECT_NE(r2.find("no package covers the need of 9000"), std::string::npos) << r2;
+}
+
+}  // namespace
+}  // namespace kairos
+
+namespace kairos {
+namespace {
+
+// The outbox does not fsync each delivery (the decision log is the durable record): a lost
+// outbox — the worst a power loss can do to it — is rebuilt from the recent decisions at start,
+// and a restart with the outbox intact delivers nothing twice.
+TEST_F(TriggerRunnerTest, AutomationReconcilesTheOutboxFromTheDecisionLog) {
+  ASSERT_EQ(engine_->IngestNdjson(kSubscriber).accepted, 1);
+  Write("triggers.yaml", R"(triggers:
+  streak: {event: topup, channel: sms, debounce: 1d, actions: [LOY_PREPAID_STREAK], when: "agg.topups(90d) >= 3"}
+outbound:
+  sms: {file: {path: out/sms.ndjson}}
+)");
+  dispatcher_.reset();  // the automation opens its own in the store folder
+  auto open = [&] {
+    auto a = Automation::Open(ws_, engine_.get(), service_.get(), &clock_);
+    EXPECT_TRUE(a.ok()) << a.status().ToString();
+    (*a)->Start();
+    return std::move(*a);
+  };
+  auto lines = [&](Automation& a) {
+    for (int i = 0; i < 300 && a.dispatcher().Stats().Total().pending > 0; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    std::vector<std::string> out;
+    std::ifstream in(dir_ / "out/sms.ndjson");
+    for (std::string line; std::getline(in, line);) out.push_back(line);
+    return out;
+  };
+  {
+    auto a = open();
+    ASSERT_EQ(engine_->IngestNdjson(
+                  R"({"event_id":"t1","subscriber_id":"s1","type":"topup","ts":"2026-03-01T09:00:00Z","amount_eur":10}
+{"event_id":"t2","subscriber_id":"s1","type":"topup","ts":"2026-03-05T09:00:00Z","amount_eur":10}
+{"event_id":"t3","subscriber_id":"s1","type":"topup","ts":"2026-03-11T09:00:00Z","amount_eur":10})")
+                  .accepted,
+              3);
+    a->triggers().Drain();
+    ASSERT_EQ(lines(*a).size(), 1u);
+  }
+  fs::remove_all(fs::path(ws_.StorePath()) / "outbox");
+  fs::remove(dir_ / "out/sms.ndjson");
+  {
+    auto a = open();
+    const auto again = lines(*a);
+    ASSERT_EQ(again.size(), 1u) << "re-enqueued from the decision log";
+    EXPECT_NE(again[0].find("LOY_PREPAID_STREAK"), std::string::npos);
+  }
+  {
+    auto a = open();
+    EXPECT_EQ(lines(*a).size(), 1u) << "the outbox remembers what it delivered";
+  }
 }
 
 }  // namespace
