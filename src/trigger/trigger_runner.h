@@ -55,7 +55,7 @@ struct TriggerStats {
 class TriggerRunner {
  public:
   struct Options {
-    int threads = 8;              // decisions wait for the group commit: several in flight
+    int threads = 32;             // decisions wait for the group commit: many in flight share it
     size_t max_queue = 100000;    // events; beyond: dropped and counted (ingestion never waits)
   };
 
