@@ -385,7 +385,7 @@ void TriggerRunner::RecordLatency(std::chrono::steady_clock::time_point applied)
 TriggerStats TriggerRunner::Stats() const {
   TriggerStats s;
   {
-    std::lock_guard<std::mutex> lock(const_cast<std::mutex&>(mu_));
+    std::lock_guard<std::mutex> lock(mu_);
     s.queued = static_cast<int64_t>(queue_.size());
   }
   s.dropped = dropped_.load(std::memory_order_relaxed);

@@ -114,7 +114,7 @@ class TriggerRunner {
   const Options options_;
   std::atomic<std::shared_ptr<const TriggerSet>> set_;
 
-  std::mutex mu_;
+  mutable std::mutex mu_;
   std::condition_variable cv_;
   std::deque<Queued> queue_;
   std::condition_variable idle_cv_;
