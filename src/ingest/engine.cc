@@ -13,6 +13,7 @@
 #include <filesystem>
 #include <fstream>
 #include <mutex>
+#include <shared_mutex>
 #include <thread>
 
 #include "common/encoding.h"
@@ -102,8 +103,10 @@ struct Request {
 class Partition {
  public:
   Partition(const Workspace& ws, std::string dir, EngineOptions options, const Clock* clock,
-            const std::atomic<std::shared_ptr<const AppliedEventObserver>>* observer)
-      : ws_(ws), dir_(std::move(dir)), options_(options), clock_(clock), observer_(observer) {}
+            const std::atomic<std::shared_ptr<const AppliedEventObserver>>* observer,
+            std::shared_mutex* observer_mu)
+      : ws_(ws), dir_(std::move(dir)), options_(options), clock_(clock), observer_(observer),
+        observer_mu_(observer_mu) {}
 
   ~Partition() {
     {
@@ -354,8 +357,15 @@ class Partition {
       KAIROS_RETURN_IF_ERROR(txn.PutMeta(kAppliedSeqKey, std::to_string(last)));
     }
     KAIROS_RETURN_IF_ERROR(txn.Commit());
-    // Durable and visible: now the observer may act on them (and read their profiles).
-    for (const Event* e : observed_events_) observed_->on_applied(*e);
+    // Durable and visible: now the observer may act on them (and read their profiles). The one
+    // in force now, under the lock SetObserver waits for: once it returns, no call runs into an
+    // observer it replaced.
+    if (!observed_events_.empty()) {
+      std::shared_lock<std::shared_mutex> lock(*observer_mu_);
+      if (const auto now_observing = observer_->load()) {
+        for (const Event* e : observed_events_) now_observing->on_applied(*e);
+      }
+    }
     observed_events_.clear();
     observed_.reset();
     return Status::Ok();
@@ -462,6 +472,7 @@ class Partition {
   EngineOptions options_;
   const Clock* clock_;
   const std::atomic<std::shared_ptr<const AppliedEventObserver>>* observer_;
+  std::shared_mutex* observer_mu_;
   // The observer of the commit in progress and the applied events it wants (they point into
   // the group's items, alive until the group is done).
   std::shared_ptr<const AppliedEventObserver> observed_;
@@ -523,7 +534,7 @@ class EngineImpl final : public Engine {
     const int n = ws_.config.store.partitions;
     for (int i = 0; i < n; ++i) {
       partitions_.push_back(std::make_unique<Partition>(ws_, (fs::path(dir) / ("p" + std::to_string(i))).string(),
-                                                        options_, clock_, &observer_));
+                                                        options_, clock_, &observer_, &observer_mu_));
     }
     // Partitions recover in parallel: restart time is that of the largest one.
     std::vector<Status> results(n);
@@ -662,6 +673,8 @@ class EngineImpl final : public Engine {
   int partitions() const override { return static_cast<int>(partitions_.size()); }
   void SetObserver(std::shared_ptr<const AppliedEventObserver> observer) override {
     observer_.store(std::move(observer));
+    // Waits for calls into the replaced observer to finish.
+    std::unique_lock<std::shared_mutex> lock(observer_mu_);
   }
 
   Status ForEachProfile(
@@ -836,6 +849,7 @@ class EngineImpl final : public Engine {
   EngineOptions options_;
   // Before partitions_: the partitions' writers read it until they stop.
   std::atomic<std::shared_ptr<const AppliedEventObserver>> observer_;
+  std::shared_mutex observer_mu_;  // held (shared) by writers while they call the observer
   std::vector<std::unique_ptr<Partition>> partitions_;
   std::atomic<int64_t> rejected_{0};  // refused by parsing or validation
 };

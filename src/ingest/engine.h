@@ -143,8 +143,8 @@ class Engine {
   virtual Status ForEachProfile(
       int partition,
       const std::function<bool(std::string_view subscriber_id, std::string_view bytes)>& fn) = 0;
-  // Replaces the observer of applied events (null: none). Commits in progress finish with the
-  // one they started with.
+  // Replaces the observer of applied events (null: none). Returns once no call into the replaced
+  // observer is running; none starts after (its owner may then go away).
   virtual void SetObserver(std::shared_ptr<const AppliedEventObserver> observer) = 0;
 
   // Forces a checkpoint: LMDB synced, WAL segments before it removed.
