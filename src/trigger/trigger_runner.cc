@@ -60,14 +60,17 @@ TriggerRunner::~TriggerRunner() {
 Status TriggerRunner::SetTriggers(std::shared_ptr<const TriggerSet> set) {
   if (dispatcher_ != nullptr) KAIROS_RETURN_IF_ERROR(dispatcher_->Configure(set->outbound));
   if (journeys_ != nullptr) journeys_->SetJourneys(set->decisioning, set->journeys);
+  auto active = std::make_shared<Active>();
+  active->set = set;
   {
     std::lock_guard<std::mutex> lock(counters_mu_);
     for (const TriggerDef& t : set->triggers) {
       auto& c = counters_[t.name];
       if (!c) c = std::make_unique<Counters>();
+      active->counters.push_back(c.get());
     }
   }
-  set_.store(set);
+  active_.store(std::move(active));
   auto observer = std::make_shared<AppliedEventObserver>();
   observer->watched = set->WatchedEventTypes();
   observer->on_applied = [this](const Event& e) { OnApplied(e); };
@@ -122,8 +125,7 @@ void TriggerRunner::WorkerLoop() {
       queue_.pop_front();
       ++busy_;
     }
-    const auto set = set_.load();
-    if (set) Evaluate(*set, q.event, q.applied);
+    if (const auto active = active_.load()) Evaluate(*active, q.event, q.applied);
     {
       std::lock_guard<std::mutex> lock(mu_);
       --busy_;
@@ -138,15 +140,7 @@ void TriggerRunner::Drain() {
 }
 
 void TriggerRunner::Process(const Event& e) {
-  const auto set = set_.load();
-  if (set) Evaluate(*set, e, std::chrono::steady_clock::now());
-}
-
-TriggerRunner::Counters& TriggerRunner::CountersOf(const std::string& trigger) {
-  std::lock_guard<std::mutex> lock(counters_mu_);
-  auto& c = counters_[trigger];
-  if (!c) c = std::make_unique<Counters>();
-  return *c;
+  if (const auto active = active_.load()) Evaluate(*active, e, std::chrono::steady_clock::now());
 }
 
 bool TriggerRunner::PassDebounce(const TriggerDef& t, int index, const std::string& subscriber, TimestampMs now) {
@@ -167,7 +161,8 @@ bool TriggerRunner::PassDebounce(const TriggerDef& t, int index, const std::stri
   return true;
 }
 
-void TriggerRunner::Evaluate(const TriggerSet& set, const Event& e, std::chrono::steady_clock::time_point applied) {
+void TriggerRunner::Evaluate(const Active& active, const Event& e, std::chrono::steady_clock::time_point applied) {
+  const TriggerSet& set = *active.set;
   if (e.type < 0 || static_cast<size_t>(e.type) >= set.by_event_type.size()) return;
   const std::vector<int>& candidates = set.by_event_type[static_cast<size_t>(e.type)];
   if (candidates.empty()) return;
@@ -179,7 +174,7 @@ void TriggerRunner::Evaluate(const TriggerSet& set, const Event& e, std::chrono:
   for (int index : candidates) {
     const TriggerDef& t = set.triggers[static_cast<size_t>(index)];
     if (!MatchesFilters(t.where, e)) continue;
-    Counters& c = CountersOf(t.name);
+    Counters& c = *active.counters[static_cast<size_t>(index)];
     if (!have_profile) {
       if (!engine_->ReadProfile(e.subscriber_id, &profile).ok()) return;  // erased meanwhile
       have_profile = true;
@@ -199,15 +194,14 @@ void TriggerRunner::Evaluate(const TriggerSet& set, const Event& e, std::chrono:
       continue;
     }
     c.fired.fetch_add(1, std::memory_order_relaxed);
-    Fire(set, index, e, profile, cache, applied);
+    Fire(set, index, c, e, cache, applied);
   }
 }
 
-void TriggerRunner::Fire(const TriggerSet& set, int index, const Event& e, const Profile& /*profile*/,
-                         FeatureCache& cache, std::chrono::steady_clock::time_point applied) {
+void TriggerRunner::Fire(const TriggerSet& set, int index, Counters& c, const Event& e, FeatureCache& cache,
+                         std::chrono::steady_clock::time_point applied) {
   const TriggerDef& t = set.triggers[static_cast<size_t>(index)];
   const Decisioning& d = *set.decisioning;
-  Counters& c = CountersOf(t.name);
   if (t.journey >= 0) {
     if (journeys_ == nullptr) return;
     auto entered = journeys_->Enter(e.subscriber_id, set.journeys[static_cast<size_t>(t.journey)].name, t.name);
@@ -293,7 +287,7 @@ void TriggerRunner::Fire(const TriggerSet& set, int index, const Event& e, const
 
 Status TriggerRunner::EnqueueDeliveries(const Decisioning& d, const Decision& dec) {
   const ChannelDef& ch = d.policies.channels[static_cast<size_t>(dec.channel)];
-  if (dispatcher_ == nullptr || set_.load()->outbound.count(ch.name) == 0) {
+  if (dispatcher_ == nullptr || triggers()->outbound.count(ch.name) == 0) {
     undelivered_.fetch_add(static_cast<int64_t>(dec.actions.size()), std::memory_order_relaxed);
     return Status::Ok();
   }
@@ -346,7 +340,7 @@ Status TriggerRunner::EnqueueDeliveries(const Decisioning& d, const Decision& de
 
 Status TriggerRunner::Deliver(std::string_view decision_id) {
   KAIROS_ASSIGN_OR_RETURN(StoredDecision stored, engine_->FindDecision(decision_id));
-  const auto set = set_.load();
+  const auto set = triggers();
   if (!set) return Status::Ok();
   const Decisioning& d = *set->decisioning;
   Decision dec;
@@ -421,7 +415,7 @@ TriggerStats TriggerRunner::Stats() const {
 }
 
 std::string TriggerRunner::TriggersJson() const {
-  const auto set = set_.load();
+  const auto set = triggers();
   const TriggerStats stats = Stats();
   rapidjson::StringBuffer sb;
   JsonWriter w(sb);

@@ -68,7 +68,10 @@ class TriggerRunner {
   // Puts a trigger set in force: the engine's observer, the dispatcher's adapters and the
   // journeys follow it. Errors: the dispatcher refused the outbound adapters (nothing changed).
   Status SetTriggers(std::shared_ptr<const TriggerSet> set);
-  std::shared_ptr<const TriggerSet> triggers() const { return set_.load(); }
+  std::shared_ptr<const TriggerSet> triggers() const {
+    const auto a = active_.load();
+    return a ? a->set : nullptr;
+  }
 
   void Start();
   void Stop();  // stops the workers; queued events are dropped (and counted)
@@ -97,13 +100,18 @@ class TriggerRunner {
 
   void OnApplied(const Event& e);
   void WorkerLoop();
-  void Evaluate(const TriggerSet& set, const Event& e, std::chrono::steady_clock::time_point applied);
-  void Fire(const TriggerSet& set, int index, const Event& e, const Profile& profile, FeatureCache& cache,
+  // The set in force and each of its triggers' counters (owned by counters_, which keeps them
+  // by name across reloads), swapped together so that the hot path needs no lookup or lock.
+  struct Active {
+    std::shared_ptr<const TriggerSet> set;
+    std::vector<Counters*> counters;  // indexed like set->triggers
+  };
+  void Evaluate(const Active& active, const Event& e, std::chrono::steady_clock::time_point applied);
+  void Fire(const TriggerSet& set, int index, Counters& c, const Event& e, FeatureCache& cache,
             std::chrono::steady_clock::time_point applied);
   // True (and remembered) when the trigger may fire for the subscriber now.
   bool PassDebounce(const TriggerDef& t, int index, const std::string& subscriber, TimestampMs now);
   Status EnqueueDeliveries(const Decisioning& d, const Decision& dec);
-  Counters& CountersOf(const std::string& trigger);
   void RecordLatency(std::chrono::steady_clock::time_point applied);
 
   Engine* engine_;
@@ -112,7 +120,7 @@ class TriggerRunner {
   JourneyRunner* journeys_;
   const Clock* clock_;
   const Options options_;
-  std::atomic<std::shared_ptr<const TriggerSet>> set_;
+  std::atomic<std::shared_ptr<const Active>> active_;
 
   mutable std::mutex mu_;
   std::condition_variable cv_;
