@@ -5,6 +5,7 @@
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
+#include "common/json_limits.h"
 #include "common/time_format.h"
 
 namespace kairos {
@@ -16,7 +17,14 @@ Status Bad(std::string message, std::string field) {
   return InvalidArgument(field + ": " + message, field);
 }
 
+// RapidJSON's reader and DOM recurse once per nesting level: a bound on the depth, checked
+// before parsing, keeps a hostile body from overflowing the stack. Requests nest 2 levels.
+constexpr int kMaxRequestDepth = 64;
+
 Result<rapidjson::Document> ParseObject(std::string_view json) {
+  KAIROS_RETURN_IF_ERROR(CheckJsonLimits(
+      json, JsonLimits{.max_depth = kMaxRequestDepth, .max_string_bytes = int64_t{1} << 40},
+      false, nullptr, "the most a request may have"));
   rapidjson::Document doc;
   // Validated UTF-8 in, so every string echoed into answers and the log is valid as it is.
   doc.Parse<rapidjson::kParseValidateEncodingFlag>(json.data(), json.size());
@@ -86,7 +94,10 @@ Status ContextValueFrom(const rapidjson::Value& v, const ContextField& f, const 
 }  // namespace
 
 Result<DecideRequest> ParseDecideRequest(std::string_view json, const Decisioning& d) {
-  KAIROS_ASSIGN_OR_RETURN(rapidjson::Document doc, ParseObject(json));
+  KAIROS_ASSIGN_OR_RETURN(rapidjson::Document parsed, ParseObject(json));
+  // Read through a const view: C++20 finds RapidJSON's mixed const/non-const iterator
+  // comparisons ambiguous (clang warns), const-to-const ones are not.
+  const rapidjson::Value& doc = parsed;
   for (auto it = doc.MemberBegin(); it != doc.MemberEnd(); ++it) {
     const std::string_view k(it->name.GetString(), it->name.GetStringLength());
     if (k != "subscriber_id" && k != "channel" && k != "context" && k != "limit" && k != "explain" &&
@@ -140,7 +151,8 @@ Result<DecideRequest> ParseDecideRequest(std::string_view json, const Decisionin
 }
 
 Result<ResponseRequest> ParseResponseRequest(std::string_view json) {
-  KAIROS_ASSIGN_OR_RETURN(rapidjson::Document doc, ParseObject(json));
+  KAIROS_ASSIGN_OR_RETURN(rapidjson::Document parsed, ParseObject(json));
+  const rapidjson::Value& doc = parsed;
   for (auto it = doc.MemberBegin(); it != doc.MemberEnd(); ++it) {
     const std::string_view k(it->name.GetString(), it->name.GetStringLength());
     if (k != "decision_id" && k != "action_id" && k != "outcome" && k != "subscriber_id") {

@@ -21,8 +21,7 @@ expr::Value TimeOrNull(TimestampMs t) {
 FeatureCache::FeatureCache(const Decisioning& decisioning, const Profile& profile,
                            TimestampMs now, std::string_view channel,
                            const std::vector<ContextValue>& context)
-    : d_(decisioning),
-      features_(decisioning.features->features()),
+    : features_(decisioning.features->features()),
       schema_(*decisioning.schema),
       profile_(profile),
       now_(now),

@@ -43,7 +43,6 @@ class FeatureCache final : public expr::SymbolReader {
   expr::Value Compute(const Feature& f);
   const ForecastResult& Forecast(int index);
 
-  const Decisioning& d_;
   const std::vector<Feature>& features_;
   const Schema& schema_;
   const Profile& profile_;

@@ -54,7 +54,10 @@ Status EventParser::Parse(std::string_view json, Event* out) {
                   "event is " + std::to_string(json.size()) + " bytes; the limit is " +
                       std::to_string(kMaxEventBytes));
   }
-  if (buffer_.size() < json.size()) buffer_ = simdjson::padded_string(json.size() * 2 + 64);
+  // Allocated even for an empty input: memcpy and the parser need a real buffer.
+  if (buffer_.size() < json.size() || buffer_.data() == nullptr) {
+    buffer_ = simdjson::padded_string(json.size() * 2 + 64);
+  }
   std::memcpy(buffer_.data(), json.data(), json.size());
   simdjson::dom::element doc;
   auto error = parser_.parse(buffer_.data(), json.size(), false).get(doc);

@@ -105,5 +105,22 @@ TEST_F(EventParse, RefusesHugeEvents) {
   EXPECT_EQ(s.code(), ErrorCode::kTooLarge);
 }
 
+// Found by fuzz/event_fuzzer: a fresh parser given an empty body copied from a null buffer.
+TEST_F(EventParse, EmptyInputIsRefusedCleanly) {
+  Status s = Parse("");
+  EXPECT_EQ(s.code(), ErrorCode::kInvalidArgument);
+  EXPECT_NE(s.message().find("malformed JSON"), std::string::npos) << s.message();
+}
+
+// simdjson stops at its own depth limit (1024) instead of recursing.
+TEST_F(EventParse, DeeplyNestedInputIsRefusedCleanly) {
+  for (char open : {'[', '{'}) {
+    Status s = Parse(std::string(60000, open));  // under kMaxEventBytes
+    EXPECT_EQ(s.code(), ErrorCode::kInvalidArgument);
+  }
+  std::string nested = "{" ENV R"(,"type":"usage","kind":"data","amount":)" + std::string(5000, '[');
+  EXPECT_EQ(Parse(nested).code(), ErrorCode::kInvalidArgument);
+}
+
 }  // namespace
 }  // namespace kairos
