@@ -294,6 +294,62 @@ Result<ResponseOutcome> DecisionService::Respond(const ResponseRequest& req) {
   return out;
 }
 
+Result<ResponseOutcome> DecisionService::RecordOfferAcceptance(std::string_view subscriber_id,
+                                                               std::string_view action_id,
+                                                               std::string_view channel,
+                                                               std::string_view reference) {
+  // The limits of the built-in response event's fields (schema.cc).
+  if (subscriber_id.empty()) return InvalidArgument("empty subscriber_id", "subscriber_id");
+  if (action_id.empty() || action_id.size() > 64) {
+    return InvalidArgument("action_id must have 1 to 64 bytes", "action_id");
+  }
+  if (reference.empty() || reference.size() > 64) {
+    return InvalidArgument("offer reference must have 1 to 64 bytes", "reference");
+  }
+  if (channel.size() > 32) return InvalidArgument("channel longer than 32 bytes", "channel");
+  const auto bound = bound_.load();
+  const Decisioning& d = *bound->decisioning;
+  rapidjson::StringBuffer sb;
+  JsonWriter w(sb);
+  w.StartObject();
+  Key(w, "event_id");
+  Str(w, "r/" + std::string(reference) + "/" + std::string(action_id) + "/accepted");
+  Key(w, "subscriber_id");
+  Str(w, subscriber_id);
+  Key(w, "type");
+  Str(w, "response");
+  Key(w, "ts");
+  w.Int64(clock_->Now());
+  Key(w, "decision_id");
+  Str(w, reference);
+  Key(w, "action_id");
+  Str(w, action_id);
+  Key(w, "outcome");
+  Str(w, "accepted");
+  if (!channel.empty()) {
+    Key(w, "channel");
+    Str(w, channel);
+  }
+  if (const int a = d.catalog.ActionIndex(action_id); a >= 0) {
+    const Action& action = d.catalog.actions[a];
+    if (action.group >= 0) {
+      Key(w, "group");
+      Str(w, d.catalog.groups[action.group].name);
+    }
+    if (action.issue >= 0) {
+      Key(w, "issue");
+      Str(w, d.catalog.issues[action.issue].name);
+    }
+  }
+  w.EndObject();
+  KAIROS_ASSIGN_OR_RETURN(IngestResult r, engine_->RecordBuiltin(std::string_view(sb.GetString(), sb.GetSize())));
+  ResponseOutcome out;
+  out.recorded = r.accepted > 0;
+  out.subscriber_id = std::string(subscriber_id);
+  (out.recorded ? stats_.responses : stats_.duplicate_responses).fetch_add(1, std::memory_order_relaxed);
+  return out;
+}
+
 void DecisionService::Learn(const Bound& b, const StoredDecision& stored, std::string_view action_id,
                             bool positive) {
   const Decisioning& d = *b.decisioning;

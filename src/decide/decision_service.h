@@ -82,6 +82,19 @@ class DecisionService {
   Result<ResponseOutcome> Respond(std::string_view request_json);
   Result<ResponseOutcome> Respond(const ResponseRequest& request);
 
+  // Records that `subscriber_id` accepted `action_id` through a signed offer link, which has no
+  // logged decision (links travel on invoices and QR codes). Written like a response: a built-in
+  // `response` event, outcome "accepted", whose decision_id is `reference` (the link's own id,
+  // e.g. "offer:<nonce>", at most 64 bytes), with `channel` (may be empty) and the action's
+  // group and issue when the catalog knows them, so caps, suppression and reports see it.
+  // Idempotent per (reference, action): a repeat records nothing (recorded = false). The
+  // adaptive models do not learn from it (no decision saw their predictors).
+  // Errors: kInvalidArgument (empty or oversized ids), errors of the engine (nothing recorded).
+  Result<ResponseOutcome> RecordOfferAcceptance(std::string_view subscriber_id,
+                                                std::string_view action_id,
+                                                std::string_view channel,
+                                                std::string_view reference);
+
   // The logged record of a decision (JSON); kNotFound when unknown.
   Result<std::string> DecisionRecord(std::string_view decision_id);
 
