@@ -170,7 +170,10 @@ Result<OfferKeyring> OfferKeyring::Parse(std::string_view json, std::string_view
                            rapidjson::GetParseError_En(doc.GetParseError()));
   }
   if (!doc.IsObject()) return FieldError(file_name, "/", "expected an object with a \"keys\" array");
-  for (auto m = doc.MemberBegin(); m != doc.MemberEnd(); ++m) {
+  // Through a const view: C++20 finds RapidJSON's mixed const/non-const iterator comparisons
+  // ambiguous (clang warns); const-to-const ones are not.
+  const rapidjson::Value& root = doc;
+  for (auto m = root.MemberBegin(); m != root.MemberEnd(); ++m) {
     const std::string name(m->name.GetString(), m->name.GetStringLength());
     if (name != "keys" && name != "version") {
       return FieldError(file_name, "/" + name, "unknown member (expected version, keys)");
