@@ -86,8 +86,21 @@ struct StreamArgs {
   double rate = 200;       // events per second
   double seconds = 0;      // 0: until interrupted
   int batch_interval_ms = 1000;
+  std::string api_key;  // a decision (or admin) key; default: $KAIROS_API_KEY
 };
 int RunStream(const StreamArgs& args);
+
+struct KeysArgs {
+  std::string workspace;
+  std::string role;
+  std::string name;
+  std::string id;
+  double rate_limit = 0;
+  bool json = false;
+};
+int RunKeysCreate(const KeysArgs& args);
+int RunKeysList(const KeysArgs& args);
+int RunKeysRevoke(const KeysArgs& args);
 
 struct OpeArgs {
   std::string format;  // obd | kairos
@@ -190,6 +203,7 @@ struct ModelsArgs {
 int RunModels(const ModelsArgs& args);
 int RunModelsExport(const ModelsArgs& args);
 int RunModelsImport(const ModelsArgs& args);
+
 
 int Fail(const std::string& message);
 

@@ -82,6 +82,25 @@ int main(int argc, char** argv) {
   stream_cmd->add_option("--seed,-s", stream.seed, "Seed of the generated world");
   stream_cmd->add_option("--rate", stream.rate, "Events per second")->check(CLI::Range(0.1, 1e7));
   stream_cmd->add_option("--seconds", stream.seconds, "Stop after this many seconds (0: until Ctrl-C)");
+  stream_cmd->add_option("--api-key", stream.api_key, "A decision or admin API key (default: $KAIROS_API_KEY)");
+
+  KeysArgs keys;
+  auto* keys_cmd = app.add_subcommand("keys", "API keys: create (printed once), list, revoke; works while serve runs");
+  keys_cmd->require_subcommand(1);
+  auto* kcreate_cmd = keys_cmd->add_subcommand("create", "Create a key and print it (the only time it is shown)");
+  kcreate_cmd->add_option("--workspace,-w", keys.workspace, "Workspace folder")->required();
+  kcreate_cmd->add_option("--role", keys.role, "viewer, decision, operator or admin")->required();
+  kcreate_cmd->add_option("--name", keys.name, "A label for the key (default: role and id)");
+  kcreate_cmd->add_option("--rate-limit", keys.rate_limit, "Requests per second for this key (0: the workspace default)")
+      ->check(CLI::Range(0.0, 1e9));
+  kcreate_cmd->add_flag("--json", keys.json, R"(Print {"key","id","role","name"})");
+  auto* klist_cmd = keys_cmd->add_subcommand("list", "List keys (ids, names, roles, state; never the keys)");
+  klist_cmd->add_option("--workspace,-w", keys.workspace, "Workspace folder")->required();
+  klist_cmd->add_flag("--json", keys.json, "Machine-readable output");
+  auto* krevoke_cmd = keys_cmd->add_subcommand("revoke", "Revoke a key by id (a running server refuses it within 0.1 s)");
+  krevoke_cmd->add_option("--workspace,-w", keys.workspace, "Workspace folder")->required();
+  krevoke_cmd->add_option("id", keys.id, "The key's id (from keys list)")->required();
+  krevoke_cmd->add_flag("--json", keys.json, "Machine-readable output");
 
   OpeArgs ope;
   auto* ope_cmd = app.add_subcommand("ope", "Off-policy evaluation of a policy on a logged bandit feedback file");
@@ -184,6 +203,7 @@ int main(int argc, char** argv) {
   mimport_cmd->add_option("--workspace,-w", models.workspace, "Workspace folder")->required();
   mimport_cmd->add_option("--in,-i", models.in, "Snapshot file to read")->required();
 
+
   CLI11_PARSE(app, argc, argv);
   if (*init_cmd) return RunInit(init);
   if (*check_cmd) return RunCheck(check);
@@ -192,6 +212,9 @@ int main(int argc, char** argv) {
   if (*serve_cmd) return RunServe(serve);
   if (*profile_cmd) return RunProfile(profile);
   if (*stream_cmd) return RunStream(stream);
+  if (*kcreate_cmd) return RunKeysCreate(keys);
+  if (*klist_cmd) return RunKeysList(keys);
+  if (*krevoke_cmd) return RunKeysRevoke(keys);
   if (*decide_cmd) return RunDecide(decide);
   if (*dexport_cmd) return RunDecisionsExport(dexport);
   if (*ope_cmd) return RunOpe(ope);

@@ -13,6 +13,8 @@
 #include "ingest/engine.h"
 #include "schema/workspace.h"
 #include "segment/segment_job.h"
+#include "server/api_keys.h"
+#include "server/audit_log.h"
 #include "server/server.h"
 #include "trigger/automation.h"
 
@@ -27,6 +29,18 @@ int RunServe(const ServeArgs& args) {
   ServerOptions options = ServerOptions::FromConfig(ws->config.server);
   if (!args.host.empty()) options.host = args.host;
   if (args.port >= 0) options.port = args.port;
+  options.keys_path = KeyFile::PathIn(args.workspace);
+  options.audit_path = AuditLog::PathIn(args.workspace);
+  options.rate_limit_per_second = ws->config.auth.rate_limit_per_second;
+  options.rate_limit_burst = ws->config.auth.rate_limit_burst;
+  options.metrics_public = ws->config.auth.metrics_public;
+  if (auto keys = KeyFile::Load(options.keys_path); !keys.ok()) {
+    return Fail(keys.status().message());
+  } else if (keys->empty()) {
+    std::printf("No API keys yet: every /v1/ route answers 401. Create one with\n"
+                "  kairos keys create --workspace %s --role admin\n",
+                args.workspace.c_str());
+  }
 
   // Signals go to sigwait below, never to an arbitrary thread.
   sigset_t signals;

@@ -7,6 +7,7 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <cstdlib>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
@@ -37,6 +38,10 @@ int RunStream(const StreamArgs& args) {
   ::signal(SIGINT, OnSignal);
   ::signal(SIGTERM, OnSignal);
   ::signal(SIGPIPE, SIG_IGN);
+  std::string api_key = args.api_key;
+  if (api_key.empty()) {
+    if (const char* env = std::getenv("KAIROS_API_KEY")) api_key = env;
+  }
   SystemClock clock;
   sim::LiveStream live(args.seed, args.subscribers);
   boost::asio::io_context io;
@@ -61,6 +66,7 @@ int RunStream(const StreamArgs& args) {
         http::request<http::string_body> req{http::verb::post, "/v1/events", 11};
         req.set(http::field::host, args.host);
         req.set(http::field::content_type, "application/x-ndjson");
+        if (!api_key.empty()) req.set(http::field::authorization, "Bearer " + api_key);
         req.body() = live.NextBatch(clock.Now(), n);
         req.prepare_payload();
         stream.expires_after(std::chrono::seconds(30));

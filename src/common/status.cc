@@ -15,6 +15,9 @@ std::string_view ErrorCodeName(ErrorCode code) {
     case ErrorCode::kCorruption: return "corruption";
     case ErrorCode::kIoError: return "io_error";
     case ErrorCode::kInternal: return "internal";
+    case ErrorCode::kUnauthenticated: return "unauthenticated";
+    case ErrorCode::kPermissionDenied: return "permission_denied";
+    case ErrorCode::kRateLimited: return "rate_limited";
   }
   return "internal";
 }

@@ -29,6 +29,9 @@ enum class ErrorCode {
   kCorruption,         // stored data failed its checksum or format check
   kIoError,            // the operating system refused a file operation
   kInternal,           // a bug: an invariant did not hold
+  kUnauthenticated,    // no credentials, or credentials that identify no one (unknown, revoked)
+  kPermissionDenied,   // authenticated, but the role may not do this
+  kRateLimited,        // too many requests for the caller's rate limit; retry later
 };
 
 // Symbolic name of a code, e.g. "invalid_argument"; stable, used in JSON error objects.

@@ -1,5 +1,7 @@
 #include "ingest/engine.h"
 
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
 #include <fcntl.h>
 #include <sys/file.h>
 #include <unistd.h>
@@ -169,8 +171,9 @@ class Partition {
   Status GetDecision(std::string_view decision_id, std::string* out) const {
     return store_->GetDecision(decision_id, out);
   }
-  Status ForEachProfile(const std::function<bool(std::string_view, std::string_view)>& fn) const {
-    return store_->ForEachProfile(fn);
+  Status ForEachProfile(const std::function<bool(std::string_view, std::string_view)>& fn,
+                        std::string_view from = {}) const {
+    return store_->ForEachProfile(fn, from);
   }
 
   Status ForEachDecision(std::string_view from, const std::function<bool(std::string_view, std::string_view)>& fn) const {
@@ -283,9 +286,19 @@ class Partition {
         return s;
       }
       const bool existed = s.ok();
+      bool erased = false;
       for (; i < refs.size() && refs[i].item->event.subscriber_id == sub; ++i) {
         const Item& it = *refs[i].item;
         IngestResult* result = refs[i].result;
+        if (it.event.type == schema.builtin().erasure) {
+          // Everything held so far goes, dedupe memory included; later events of the group
+          // (sent after the erasure) start a new profile.
+          p.Reset(schema);
+          erased = true;
+          if (result) ++result->accepted;
+          if (accepted) accepted->push_back(it.raw);
+          continue;
+        }
         switch (ApplyEvent(schema, it.event, StableHash64(it.event.event_id),
                            ws_.config.ingest.dedupe_window_ms, &p)) {
           case ApplyOutcome::kApplied:
@@ -307,7 +320,13 @@ class Partition {
             break;
         }
       }
-      if (p.events_applied == 0) continue;  // e.g. only too-late events: nothing to store
+      if (p.events_applied == 0) {
+        if (erased && existed) {
+          KAIROS_RETURN_IF_ERROR(txn.DeleteProfile(sub));
+          if (new_subscribers) --*new_subscribers;
+        }
+        continue;  // e.g. only too-late events: nothing to store
+      }
       if (!existed && new_subscribers) ++*new_subscribers;
       EncodeProfile(schema, p, &encode_buffer_);
       KAIROS_RETURN_IF_ERROR(txn.PutProfile(sub, encode_buffer_));
@@ -602,6 +621,29 @@ class EngineImpl final : public Engine {
   Result<IngestResult> IngestJson(std::string_view json) override { return IngestOne(json, false); }
   Result<IngestResult> RecordBuiltin(std::string_view json) override { return IngestOne(json, true); }
 
+  Status EraseSubscriber(std::string_view subscriber_id) override {
+    Profile probe;
+    KAIROS_RETURN_IF_ERROR(ReadProfile(subscriber_id, &probe, nullptr));
+    const TimestampMs now = clock_->Now();
+    rapidjson::StringBuffer sb;
+    rapidjson::Writer<rapidjson::StringBuffer> w(sb);
+    w.StartObject();
+    w.Key("event_id");
+    // Unique per erasure; the dedupe memory it would be checked against is erased with it.
+    const std::string id = "erasure-" + std::to_string(now) + "-" +
+                           std::to_string(erasures_.fetch_add(1, std::memory_order_relaxed));
+    w.String(id.data(), static_cast<rapidjson::SizeType>(id.size()));
+    w.Key("subscriber_id");
+    w.String(subscriber_id.data(), static_cast<rapidjson::SizeType>(subscriber_id.size()));
+    w.Key("type");
+    w.String("erasure");
+    w.Key("ts");
+    w.Int64(now);
+    w.EndObject();
+    Result<IngestResult> r = IngestOne(std::string_view(sb.GetString(), sb.GetSize()), true);
+    return r.ok() ? Status::Ok() : r.status();
+  }
+
   Result<IngestResult> IngestOne(std::string_view json, bool builtin) {
     EventParser& parser = ThreadParser();
     std::vector<Item> items(1);
@@ -686,6 +728,14 @@ class EngineImpl final : public Engine {
     return partitions_[static_cast<size_t>(partition)]->ForEachProfile(fn);
   }
 
+  Status ForEachProfileFrom(int partition, std::string_view from,
+                            const std::function<bool(std::string_view, std::string_view)>& fn) override {
+    if (partition < 0 || partition >= partitions()) {
+      return InvalidArgument("no partition " + std::to_string(partition));
+    }
+    return partitions_[static_cast<size_t>(partition)]->ForEachProfile(fn, from);
+  }
+
   Status Checkpoint() override {
     Status first;
     for (auto& p : partitions_) {
@@ -731,6 +781,10 @@ class EngineImpl final : public Engine {
     }
     if (!builtin && e->type == ws_.schema->builtin().scores) {
       return InvalidArgument("/type: scores events are written by Kairos itself (kairos segment)", "/type");
+    }
+    if (!builtin && e->type == ws_.schema->builtin().erasure) {
+      return InvalidArgument("/type: erasure events are written by Kairos itself (DELETE /v1/subscribers/{id})",
+                             "/type");
     }
     if (e->ts > limit) {
       return Status(ErrorCode::kOutOfRange,
@@ -852,6 +906,7 @@ class EngineImpl final : public Engine {
   std::shared_mutex observer_mu_;  // held (shared) by writers while they call the observer
   std::vector<std::unique_ptr<Partition>> partitions_;
   std::atomic<int64_t> rejected_{0};  // refused by parsing or validation
+  std::atomic<int64_t> erasures_{0};
 };
 
 }  // namespace

@@ -117,6 +117,12 @@ class Engine {
   // IngestJson and IngestNdjson for the decision pipeline's own built-in events (decision,
   // response): tools that replay or seed decision history use the NDJSON form.
   virtual Result<IngestResult> RecordBuiltin(std::string_view json) = 0;
+
+  // Erases a subscriber's profile — attributes, aggregates, forecasts, scores, interaction
+  // history, dedupe memory — through the WAL, so that recovery after a crash erases again after
+  // replaying what came before. kNotFound when there is no profile. Events that arrive later
+  // start a new profile. (The decision log keeps its entries until retention removes them.)
+  virtual Status EraseSubscriber(std::string_view subscriber_id) = 0;
   virtual IngestResult RecordBuiltinNdjson(std::string_view body) = 0;
 
   // The profile of one subscriber as JSON: attributes, events_applied, aggregates evaluated
@@ -142,6 +148,11 @@ class Engine {
   // lives only for the call. Partitions may be scanned in parallel, one thread each.
   virtual Status ForEachProfile(
       int partition,
+      const std::function<bool(std::string_view subscriber_id, std::string_view bytes)>& fn) = 0;
+  // The same from the first subscriber id ≥ `from` (a range scan: what stops early costs only
+  // what it visited; the console's search by id prefix).
+  virtual Status ForEachProfileFrom(
+      int partition, std::string_view from,
       const std::function<bool(std::string_view subscriber_id, std::string_view bytes)>& fn) = 0;
   // Replaces the observer of applied events (null: none). Returns once no call into the replaced
   // observer is running; none starts after (its owner may then go away).

@@ -1,5 +1,7 @@
 #include "schema/config.h"
 
+#include <filesystem>
+
 #include "schema/yaml_util.h"
 
 namespace kairos {
@@ -8,9 +10,9 @@ Result<Config> Config::Parse(std::string_view yaml_text, std::string_view file) 
   KAIROS_ASSIGN_OR_RETURN(YAML::Node root, ParseYaml(yaml_text, file));
   Config c;
   if (root.IsNull()) return c;  // an empty file means all defaults
-  KAIROS_RETURN_IF_ERROR(CheckKeys(file, root, {"server", "store", "durability", "ingest"}, "kairos.yaml"));
+  KAIROS_RETURN_IF_ERROR(CheckKeys(file, root, {"server", "store", "durability", "ingest", "auth", "metrics"}, "kairos.yaml"));
   if (const YAML::Node s = root["server"]) {
-    KAIROS_RETURN_IF_ERROR(CheckKeys(file, s, {"host", "port", "threads", "max_body_bytes", "max_batch_events", "idle_timeout"}, "server"));
+    KAIROS_RETURN_IF_ERROR(CheckKeys(file, s, {"host", "port", "threads", "max_body_bytes", "max_batch_events", "idle_timeout", "max_header_bytes", "max_json_depth", "max_string_bytes", "request_timeout", "max_connections", "tls"}, "server"));
     if (s["host"]) { KAIROS_ASSIGN_OR_RETURN(c.server.host, YamlString(file, s["host"], "server.host")); }
     if (s["port"]) {
       KAIROS_ASSIGN_OR_RETURN(int64_t p, YamlInt(file, s["port"], "server.port"));
@@ -28,6 +30,33 @@ Result<Config> Config::Parse(std::string_view yaml_text, std::string_view file) 
       if (c.server.max_batch_events < 1) return YamlError(file, s["max_batch_events"], "server.max_batch_events must be positive");
     }
     if (s["idle_timeout"]) { KAIROS_ASSIGN_OR_RETURN(c.server.idle_timeout_ms, YamlDurationMs(file, s["idle_timeout"], "server.idle_timeout")); }
+    if (s["max_header_bytes"]) {
+      KAIROS_ASSIGN_OR_RETURN(c.server.max_header_bytes, YamlBytes(file, s["max_header_bytes"], "server.max_header_bytes"));
+      if (c.server.max_header_bytes < 1024 || c.server.max_header_bytes > (1 << 30)) return YamlError(file, s["max_header_bytes"], "server.max_header_bytes must be 1KiB..1GiB");
+    }
+    if (s["max_json_depth"]) {
+      KAIROS_ASSIGN_OR_RETURN(c.server.max_json_depth, YamlInt(file, s["max_json_depth"], "server.max_json_depth"));
+      if (c.server.max_json_depth < 2 || c.server.max_json_depth > 1000) return YamlError(file, s["max_json_depth"], "server.max_json_depth must be 2..1000");
+    }
+    if (s["max_string_bytes"]) {
+      KAIROS_ASSIGN_OR_RETURN(c.server.max_string_bytes, YamlBytes(file, s["max_string_bytes"], "server.max_string_bytes"));
+      if (c.server.max_string_bytes < 256) return YamlError(file, s["max_string_bytes"], "server.max_string_bytes must be at least 256 bytes");
+    }
+    if (s["request_timeout"]) {
+      KAIROS_ASSIGN_OR_RETURN(c.server.request_timeout_ms, YamlDurationMs(file, s["request_timeout"], "server.request_timeout"));
+      if (c.server.request_timeout_ms < 100) return YamlError(file, s["request_timeout"], "server.request_timeout must be at least 100ms");
+    }
+    if (s["max_connections"]) {
+      KAIROS_ASSIGN_OR_RETURN(c.server.max_connections, YamlInt(file, s["max_connections"], "server.max_connections"));
+      if (c.server.max_connections < 1) return YamlError(file, s["max_connections"], "server.max_connections must be positive");
+    }
+    if (const YAML::Node t = s["tls"]; t && !t.IsNull()) {
+      KAIROS_RETURN_IF_ERROR(CheckKeys(file, t, {"cert", "key"}, "server.tls"));
+      if (!t["cert"] || !t["key"]) return YamlError(file, t, "server.tls needs both cert and key (PEM files)");
+      KAIROS_ASSIGN_OR_RETURN(c.server.tls_cert, YamlString(file, t["cert"], "server.tls.cert"));
+      KAIROS_ASSIGN_OR_RETURN(c.server.tls_key, YamlString(file, t["key"], "server.tls.key"));
+      if (c.server.tls_cert.empty() || c.server.tls_key.empty()) return YamlError(file, t, "server.tls.cert and server.tls.key must not be empty");
+    }
   }
   if (const YAML::Node s = root["store"]) {
     KAIROS_RETURN_IF_ERROR(CheckKeys(file, s, {"path", "map_size", "wal_segment_size", "checkpoint_interval", "partitions", "decision_log_retention"}, "store"));
@@ -58,12 +87,44 @@ Result<Config> Config::Parse(std::string_view yaml_text, std::string_view file) 
     if (s["max_future"]) { KAIROS_ASSIGN_OR_RETURN(c.ingest.max_future_ms, YamlDurationMs(file, s["max_future"], "ingest.max_future")); }
     if (s["dedupe_window"]) { KAIROS_ASSIGN_OR_RETURN(c.ingest.dedupe_window_ms, YamlDurationMs(file, s["dedupe_window"], "ingest.dedupe_window")); }
   }
+  if (const YAML::Node a = root["auth"]) {
+    KAIROS_RETURN_IF_ERROR(CheckKeys(file, a, {"rate_limit"}, "auth"));
+    if (const YAML::Node r = a["rate_limit"]) {
+      KAIROS_RETURN_IF_ERROR(CheckKeys(file, r, {"per_second", "burst"}, "auth.rate_limit"));
+      if (r["per_second"]) {
+        KAIROS_ASSIGN_OR_RETURN(c.auth.rate_limit_per_second,
+                                YamlNumber(file, r["per_second"], "auth.rate_limit.per_second"));
+        if (!(c.auth.rate_limit_per_second >= 0)) {
+          return YamlError(file, r["per_second"], "auth.rate_limit.per_second must be >= 0");
+        }
+      }
+      if (r["burst"]) {
+        KAIROS_ASSIGN_OR_RETURN(c.auth.rate_limit_burst,
+                                YamlNumber(file, r["burst"], "auth.rate_limit.burst"));
+        if (!(c.auth.rate_limit_burst >= 0)) {
+          return YamlError(file, r["burst"], "auth.rate_limit.burst must be >= 0");
+        }
+      }
+    }
+  }
+  if (const YAML::Node m = root["metrics"]) {
+    KAIROS_RETURN_IF_ERROR(CheckKeys(file, m, {"public"}, "metrics"));
+    if (m["public"]) {
+      KAIROS_ASSIGN_OR_RETURN(c.auth.metrics_public, YamlBool(file, m["public"], "metrics.public"));
+    }
+  }
   return c;
 }
 
 Result<Config> Config::Load(const std::string& path) {
   KAIROS_ASSIGN_OR_RETURN(std::string text, ReadFile(path));
-  return Parse(text, path);
+  KAIROS_ASSIGN_OR_RETURN(Config c, Parse(text, path));
+  // TLS files are named relative to the workspace, the folder of kairos.yaml.
+  const std::filesystem::path dir = std::filesystem::path(path).parent_path();
+  for (std::string* f : {&c.server.tls_cert, &c.server.tls_key}) {
+    if (!f->empty() && std::filesystem::path(*f).is_relative()) *f = (dir / *f).string();
+  }
+  return c;
 }
 
 std::string_view DefaultConfigYaml() {
@@ -76,6 +137,12 @@ server:
   max_body_bytes: 32MiB    # larger request bodies get 413 before they are read
   max_batch_events: 100000 # events per NDJSON request
   idle_timeout: 30s        # a client that sends nothing for this long is disconnected
+  request_timeout: 60s     # a request's head and body must arrive within this (else 408)
+  max_header_bytes: 16KiB  # request line and headers (else 431)
+  max_json_depth: 32       # arrays/objects nested deeper are refused (400)
+  max_string_bytes: 64KiB  # any longer JSON string is refused (400)
+  max_connections: 10000   # connections beyond this are refused (503)
+  # tls: {cert: tls/cert.pem, key: tls/key.pem}   # HTTPS only; paths relative to this folder
 
 store:
   path: data               # profile store (LMDB) and write-ahead log, relative to this folder
@@ -96,6 +163,13 @@ ingest:
   max_future: 24h          # events stamped further ahead of the server clock are rejected
   dedupe_window: 72h       # event ids are remembered per subscriber this long (event time);
                            # older events than newest-minus-window are rejected as too late
+
+# API keys: `kairos keys create --workspace DIR --role viewer|decision|operator|admin`.
+auth:
+  rate_limit: {per_second: 0, burst: 0}   # per key; 0 = no limit; a key's own --rate-limit wins
+
+metrics:
+  public: false            # true: /metrics answers without a key (a scraper on a private network)
 )yaml";
 }
 

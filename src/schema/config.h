@@ -21,6 +21,16 @@ struct ServerConfig {
   int64_t max_body_bytes = 32 << 20;
   int64_t max_batch_events = 100000;
   int64_t idle_timeout_ms = 30000;
+  // Input limits (each refused with its own error and counted in /metrics by limit).
+  int64_t max_header_bytes = 16 << 10;  // request line and headers → 431
+  int64_t max_json_depth = 32;          // arrays/objects nested deeper → 400 naming the pointer
+  int64_t max_string_bytes = 64 << 10;  // any JSON string or key longer → 400 naming the field
+  int64_t request_timeout_ms = 60000;   // head and body must arrive within this → 408, closed
+  int64_t max_connections = 10000;      // open connections beyond this are refused (503)
+  // TLS: both set = HTTPS only on the port. Relative paths are relative to the workspace
+  // (Config::Load resolves them against the folder of kairos.yaml).
+  std::string tls_cert;
+  std::string tls_key;
 };
 
 struct StoreConfig {
@@ -37,8 +47,16 @@ struct IngestConfig {
   int64_t dedupe_window_ms = 72 * 3600 * 1000LL;
 };
 
+// API keys live in keys.json (`kairos keys`); this is how hard each key may be used.
+struct AuthConfig {
+  double rate_limit_per_second = 0;  // per key; 0 = no limit (a key's own limit wins)
+  double rate_limit_burst = 0;       // 0 = one second's worth
+  bool metrics_public = false;       // /metrics without a key (for a scraper on a private network)
+};
+
 struct Config {
   ServerConfig server;
+  AuthConfig auth;
   StoreConfig store;
   Durability durability = Durability::kGroup;
   IngestConfig ingest;

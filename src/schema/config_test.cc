@@ -33,5 +33,41 @@ TEST(Config, ErrorsPointAtTheValue) {
   EXPECT_EQ(c.status().message().rfind("kairos.yaml:", 0), 0u);
 }
 
+TEST(Config, InputLimitsAndTls) {
+  auto c = Config::Parse(DefaultConfigYaml(), "kairos.yaml");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->server.max_json_depth, 32);
+  EXPECT_EQ(c->server.max_string_bytes, 64 << 10);
+  EXPECT_EQ(c->server.max_header_bytes, 16 << 10);
+  EXPECT_EQ(c->server.request_timeout_ms, 60000);
+  EXPECT_TRUE(c->server.tls_cert.empty());
+  c = Config::Parse(
+      "server:\n  max_json_depth: 8\n  max_string_bytes: 1KiB\n  request_timeout: 2s\n"
+      "  max_header_bytes: 4KiB\n  max_connections: 50\n"
+      "  tls: {cert: tls/cert.pem, key: /etc/kairos/key.pem}\n",
+      "kairos.yaml");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->server.max_json_depth, 8);
+  EXPECT_EQ(c->server.max_string_bytes, 1024);
+  EXPECT_EQ(c->server.request_timeout_ms, 2000);
+  EXPECT_EQ(c->server.max_header_bytes, 4096);
+  EXPECT_EQ(c->server.max_connections, 50);
+  EXPECT_EQ(c->server.tls_cert, "tls/cert.pem");
+  EXPECT_EQ(c->server.tls_key, "/etc/kairos/key.pem");
+
+  c = Config::Parse("server:\n  max_json_depth: 1\n", "kairos.yaml");
+  ASSERT_FALSE(c.ok());
+  EXPECT_EQ(c.status().message().rfind("kairos.yaml:2:19:", 0), 0u) << c.status().message();
+  c = Config::Parse("server:\n  request_timeout: 10ms\n", "kairos.yaml");
+  ASSERT_FALSE(c.ok());
+  EXPECT_NE(c.status().message().find("at least 100ms"), std::string::npos);
+  c = Config::Parse("server:\n  tls: {cert: a.pem}\n", "kairos.yaml");
+  ASSERT_FALSE(c.ok());
+  EXPECT_NE(c.status().message().find("both cert and key"), std::string::npos);
+  c = Config::Parse("server:\n  tls: {cert: a.pem, key: b.pem, ca: c.pem}\n", "kairos.yaml");
+  ASSERT_FALSE(c.ok());
+  EXPECT_NE(c.status().message().find("unknown key \"ca\""), std::string::npos);
+}
+
 }  // namespace
 }  // namespace kairos

@@ -247,6 +247,12 @@ class SchemaBuilder {
     b.scores = static_cast<int>(s_->event_types_.size());
     s_->event_index_[sc.name] = b.scores;
     s_->event_types_.push_back(std::move(sc));
+
+    EventTypeDef er;
+    er.name = "erasure";
+    b.erasure = static_cast<int>(s_->event_types_.size());
+    s_->event_index_[er.name] = b.erasure;
+    s_->event_types_.push_back(std::move(er));
   }
 
   Status History(const YAML::Node& node) {
@@ -276,7 +282,7 @@ class SchemaBuilder {
       e.name = kv.first.Scalar();
       const std::string what = "event type " + e.name;
       if (s_->event_index_.count(e.name)) return YamlError(file_, kv.first, "duplicate " + what);
-      if (e.name == "decision" || e.name == "response" || e.name == "scores") {
+      if (e.name == "decision" || e.name == "response" || e.name == "scores" || e.name == "erasure") {
         return YamlError(file_, kv.first, what + ": the name is reserved for Kairos's built-in " +
                                               e.name + " events");
       }

@@ -115,6 +115,9 @@ struct HistoryDef {
 //            rules read it ("segment.value_tier"); written by `kairos segment`
 struct BuiltinEvents {
   int decision = -1, response = -1, scores = -1;  // event type indices
+  // The erasure of a subscriber (privacy): written by DELETE /v1/subscribers/{id} only, in the
+  // WAL like any event so that a replay after a crash erases again, in order.
+  int erasure = -1;
   int s_run = 0, s_first_score = 1;  // scores: score i is field s_first_score + i
   int d_decision_id = -1, d_channel = -1, d_actions = -1, d_control = -1, d_record = -1;
   int r_decision_id = -1, r_action_id = -1, r_outcome = -1, r_channel = -1, r_group = -1,

@@ -119,10 +119,20 @@ HttpResponse ErrorResponse(const Status& status) {
                        status.field());
 }
 
-Api::Api(const ServerOptions& options, const Clock* clock, const HttpMetrics* metrics)
+std::string_view HttpRequest::Header(std::string_view lower_name) const {
+  for (const auto& [name, value] : headers) {
+    if (name == lower_name) return value;
+  }
+  return {};
+}
+
+Api::Api(const ServerOptions& options, const Clock* clock, const HttpMetrics* metrics,
+         Authenticator* auth)
     : options_(options),
       clock_(clock),
       metrics_(metrics),
+      auth_(auth),
+      audit_(options.audit_path),
       openapi_(OpenApiJson(options.max_body_bytes, options.max_batch_events)) {}
 
 bool Api::IsBlocking(const RouteMatch& match) const {
@@ -168,6 +178,10 @@ HttpResponse Api::Handle(const RouteMatch& match, const HttpRequest& req) const 
       res.body = openapi_;
       return res;
     }
+    case RouteId::kGetWhoAmI:
+      return WhoAmI(req);
+    case RouteId::kGetAudit:
+      return GetAudit(req);
     case RouteId::kPostDecide:
     case RouteId::kPostResponses:
     case RouteId::kGetActions:
@@ -213,8 +227,13 @@ HttpResponse Api::Handle(const RouteMatch& match, const HttpRequest& req) const 
       return GetDecision(match, decisions, false);
     case RouteId::kGetDecisionReplay:
       return GetDecision(match, decisions, true);
-    case RouteId::kPostReload:
-      return PostReload(engine, decisions);
+    case RouteId::kPostReload: {
+      HttpResponse res = PostReload(engine, decisions);
+      Status audited = Audit(req, "config.reload", "catalog.yaml, policies.yaml, learning.yaml, triggers.yaml",
+                             res.status == 200 ? "ok" : "refused: " + std::to_string(res.status));
+      if (!audited.ok()) return ErrorResponse(audited);
+      return res;
+    }
     case RouteId::kGetModels: {
       HttpResponse res;
       res.body = decisions->ModelsJson();
@@ -230,6 +249,9 @@ HttpResponse Api::Handle(const RouteMatch& match, const HttpRequest& req) const 
     }
     case RouteId::kPostModelsImport: {
       Status s = decisions->ImportModels(req.body);
+      Status audited = Audit(req, "models.import", std::to_string(req.body.size()) + " bytes",
+                             s.ok() ? "ok" : "refused: " + s.message());
+      if (!audited.ok()) return ErrorResponse(audited);
       if (s.code() == ErrorCode::kFailedPrecondition) return ErrorResponse(409, s.code(), s.message());
       if (!s.ok()) {
         return ErrorResponse(s.code() == ErrorCode::kIoError ? 500 : 400,
@@ -246,6 +268,59 @@ HttpResponse Api::Handle(const RouteMatch& match, const HttpRequest& req) const 
       break;
   }
   return ErrorResponse(500, ErrorCode::kInternal, "route without a handler");
+}
+
+Status Api::Audit(const HttpRequest& req, std::string action, std::string target,
+                  std::string outcome, std::string detail_json) const {
+  if (audit_.path().empty()) return Status::Ok();
+  AuditEntry e;
+  e.actor = req.principal.key_id.empty() ? "anonymous" : "key:" + req.principal.key_id;
+  if (!req.principal.key_id.empty()) e.role = std::string(RoleName(req.principal.role));
+  e.action = std::move(action);
+  e.target = std::move(target);
+  e.outcome = std::move(outcome);
+  e.detail_json = std::move(detail_json);
+  return audit_.Append(e, clock_->Now());
+}
+
+HttpResponse Api::WhoAmI(const HttpRequest& req) const {
+  rapidjson::StringBuffer sb;
+  JsonWriter w(sb);
+  w.StartObject();
+  w.Key("id");
+  WriteString(&w, req.principal.key_id);
+  w.Key("name");
+  WriteString(&w, req.principal.name);
+  w.Key("role");
+  WriteString(&w, RoleName(req.principal.role));
+  w.EndObject();
+  HttpResponse res;
+  res.body.assign(sb.GetString(), sb.GetSize());
+  return res;
+}
+
+HttpResponse Api::GetAudit(const HttpRequest& req) const {
+  int64_t limit = 100;
+  std::string v;
+  if (std::optional<HttpResponse> bad = QueryParam(req.query, "limit", &v)) return *bad;
+  if (!v.empty()) {
+    char* end = nullptr;
+    limit = std::strtoll(v.c_str(), &end, 10);
+    if (*end != '\0' || limit < 1 || limit > 10000) {
+      return ErrorResponse(400, ErrorCode::kInvalidArgument, "limit must be an integer in 1..10000",
+                           "limit");
+    }
+  }
+  Result<std::vector<std::string>> lines = audit_.Tail(static_cast<size_t>(limit));
+  if (!lines.ok()) return ErrorResponse(lines.status());
+  HttpResponse res;
+  res.body = "{\"entries\":[";
+  for (size_t i = 0; i < lines->size(); ++i) {
+    if (i > 0) res.body.push_back(',');
+    res.body += (*lines)[i];
+  }
+  res.body += "]}";
+  return res;
 }
 
 HttpResponse Api::PostEvents(const HttpRequest& req, Engine* engine) const {
@@ -463,6 +538,20 @@ HttpResponse Api::Metrics(Engine* engine) const {
   PrometheusWriter w(&res.body);
   w.Family("kairos_ready", "gauge", "1 when the node serves /v1/, 0 during recovery or shutdown.");
   w.Sample("kairos_ready", {}, ready() ? 1 : 0);
+  if (auth_ != nullptr) {
+    const Authenticator::Counts c = auth_->counts();
+    w.Family("kairos_auth_requests_total", "counter",
+             "Key checks on protected routes by outcome: ok, missing (no key), unknown (malformed or "
+             "not a key of this workspace), revoked, forbidden (role), rate_limited.");
+    const std::pair<std::string_view, uint64_t> outcomes[] = {
+        {"ok", c.ok},           {"missing", c.missing},     {"unknown", c.unknown},
+        {"revoked", c.revoked}, {"forbidden", c.forbidden}, {"rate_limited", c.rate_limited}};
+    for (const auto& [outcome, n] : outcomes) {
+      w.Sample("kairos_auth_requests_total", {{"outcome", outcome}}, static_cast<double>(n));
+    }
+    w.Family("kairos_api_keys", "gauge", "API keys in force (not revoked).");
+    w.Sample("kairos_api_keys", {}, static_cast<double>(auth_->active_keys()));
+  }
   if (engine != nullptr) {
     EngineStats s = engine->Stats();
     struct Item {

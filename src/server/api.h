@@ -5,10 +5,14 @@
 #include <atomic>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "common/clock.h"
 #include "decide/decision_service.h"
 #include "ingest/engine.h"
+#include "server/api_keys.h"
+#include "server/audit_log.h"
 #include "server/metrics.h"
 #include "server/routes.h"
 #include "server/server.h"
@@ -22,6 +26,13 @@ struct HttpRequest {
   std::string query;         // after '?', still percent-encoded ("" when none)
   std::string content_type;  // the Content-Type header as sent, possibly empty
   std::string body;
+  // Every header, names in lower case, in arrival order.
+  std::vector<std::pair<std::string, std::string>> headers;
+  // Who sent it (set by the server after the key check; empty for public routes).
+  Principal principal;
+
+  // The first header called `lower_name`, or "".
+  std::string_view Header(std::string_view lower_name) const;
 };
 
 struct HttpResponse {
@@ -30,12 +41,15 @@ struct HttpResponse {
   std::string body;
   std::string allow;   // the Allow header of a 405
   bool close = false;  // close the connection after this response
+  std::vector<std::pair<std::string, std::string>> headers;  // extra headers (Retry-After, ...)
 };
 
 class Api {
  public:
   // `clock` and `metrics` must outlive the Api.
-  Api(const ServerOptions& options, const Clock* clock, const HttpMetrics* metrics);
+  // `auth` may be null (tests of routing alone); then protected routes' counts are not shown.
+  Api(const ServerOptions& options, const Clock* clock, const HttpMetrics* metrics,
+      Authenticator* auth = nullptr);
 
   void AttachEngine(Engine* engine) { engine_.store(engine, std::memory_order_release); }
   Engine* engine() const { return engine_.load(std::memory_order_acquire); }
@@ -73,10 +87,18 @@ class Api {
   HttpResponse GetUplift(const HttpRequest& req, DecisionService* decisions) const;
   HttpResponse HandleAutomation(const RouteMatch& match, const HttpRequest& req, Engine* engine) const;
   void AutomationMetrics(PrometheusWriter& w) const;
+  HttpResponse WhoAmI(const HttpRequest& req) const;
+  HttpResponse GetAudit(const HttpRequest& req) const;
+  // Writes an audit line for a change made through the API; false (and a 500 to answer) when
+  // the line could not be made durable.
+  Status Audit(const HttpRequest& req, std::string action, std::string target,
+               std::string outcome, std::string detail_json = {}) const;
 
   const ServerOptions& options_;
   const Clock* clock_;
   const HttpMetrics* metrics_;
+  Authenticator* auth_;
+  const AuditLog audit_;
   const std::string openapi_;  // built once: it depends only on the route table and limits
   std::atomic<Engine*> engine_{nullptr};
   std::atomic<DecisionService*> decisions_{nullptr};

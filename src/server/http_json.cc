@@ -28,6 +28,12 @@ unsigned HttpStatusFor(ErrorCode code) {
       return 500;
     case ErrorCode::kInternal:
       return 500;
+    case ErrorCode::kUnauthenticated:
+      return 401;
+    case ErrorCode::kPermissionDenied:
+      return 403;
+    case ErrorCode::kRateLimited:
+      return 429;
   }
   return 500;
 }

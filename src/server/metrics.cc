@@ -134,6 +134,19 @@ void PrometheusWriter::HistogramSamples(std::string_view name, std::string_view 
          static_cast<double>(cumulative.back()));
 }
 
+const char* InputLimitName(InputLimit limit) {
+  switch (limit) {
+    case InputLimit::kBodyBytes: return "body_bytes";
+    case InputLimit::kHeaderBytes: return "header_bytes";
+    case InputLimit::kBatchEvents: return "batch_events";
+    case InputLimit::kJsonDepth: return "json_depth";
+    case InputLimit::kStringBytes: return "string_bytes";
+    case InputLimit::kRequestTimeout: return "request_timeout";
+    case InputLimit::kConnections: return "connections";
+  }
+  return "unknown";
+}
+
 HttpMetrics::HttpMetrics(std::vector<std::string> route_labels)
     : labels_(std::move(route_labels)), routes_(std::make_unique<PerRoute[]>(labels_.size() + 1)) {
   labels_.push_back("unmatched");
@@ -183,6 +196,17 @@ void HttpMetrics::AppendText(PrometheusWriter* w) const {
             "Requests that were not valid HTTP; their connection was closed.");
   w->Sample("kairos_http_requests_malformed_total", {},
             static_cast<double>(requests_malformed.Value()));
+  w->Family("kairos_http_limit_rejections_total", "counter",
+            "Requests or connections refused by an input limit (server.* in kairos.yaml), by limit.");
+  for (int i = 0; i < kInputLimitCount; ++i) {
+    const auto limit = static_cast<InputLimit>(i);
+    w->Sample("kairos_http_limit_rejections_total", {{"limit", InputLimitName(limit)}},
+              static_cast<double>(LimitCount(limit)));
+  }
+  w->Family("kairos_http_tls_handshake_failures_total", "counter",
+            "TLS handshakes that failed (e.g. plain HTTP sent to the HTTPS port).");
+  w->Sample("kairos_http_tls_handshake_failures_total", {},
+            static_cast<double>(tls_handshake_failures.Value()));
 }
 
 }  // namespace kairos

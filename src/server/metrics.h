@@ -82,6 +82,21 @@ class PrometheusWriter {
   std::string* out_;
 };
 
+// The input limits of the HTTP edge (server.* in kairos.yaml); each refusal is counted by limit.
+enum class InputLimit : uint8_t {
+  kBodyBytes,       // 413: body over max_body_bytes
+  kHeaderBytes,     // 431: request head over max_header_bytes
+  kBatchEvents,     // 413: NDJSON batch over max_batch_events
+  kJsonDepth,       // 400: JSON nested deeper than max_json_depth
+  kStringBytes,     // 400: a JSON string longer than max_string_bytes
+  kRequestTimeout,  // 408: head and body not in within request_timeout (slow client)
+  kConnections,     // 503: more open connections than max_connections
+};
+inline constexpr int kInputLimitCount = 7;
+// "body_bytes", "header_bytes", "batch_events", "json_depth", "string_bytes",
+// "request_timeout", "connections": the `limit` label.
+const char* InputLimitName(InputLimit limit);
+
 // Per-route request counts by status code and latency histograms. Route indices are positions
 // in the route table; index `routes` (one past the last) counts requests that matched no route.
 class HttpMetrics {
@@ -101,6 +116,16 @@ class HttpMetrics {
   Gauge engine_calls_in_flight;
   Counter requests_too_large;  // 413: Content-Length or chunked body over max_body_bytes
   Counter requests_malformed;  // unparsable HTTP (400/431), connection closed
+  Counter tls_handshake_failures;  // TLS port: handshakes that failed (plain HTTP, bad client)
+
+  // Thread-safe; callable through a const HttpMetrics (the Api holds one): the counters are
+  // plain atomics that rendering only reads.
+  void CountLimit(InputLimit limit) const {
+    limits_[static_cast<int>(limit)].fetch_add(1, std::memory_order_relaxed);
+  }
+  uint64_t LimitCount(InputLimit limit) const {
+    return limits_[static_cast<int>(limit)].load(std::memory_order_relaxed);
+  }
 
  private:
   struct PerRoute {
@@ -112,6 +137,7 @@ class HttpMetrics {
 
   std::vector<std::string> labels_;
   std::unique_ptr<PerRoute[]> routes_;
+  mutable std::array<std::atomic<uint64_t>, kInputLimitCount> limits_{};
 };
 
 }  // namespace kairos

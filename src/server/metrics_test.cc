@@ -64,6 +64,19 @@ TEST(MetricsTest, LabelValuesAndHelpAreEscaped) {
             "x_total{l=\"q\\\"\\\\\\n\"} 1.5\n");
 }
 
+TEST(MetricsTest, LimitRejectionsAreCountedByLimit) {
+  HttpMetrics m({"/a"});
+  m.CountLimit(InputLimit::kJsonDepth);
+  m.CountLimit(InputLimit::kJsonDepth);
+  m.CountLimit(InputLimit::kRequestTimeout);
+  std::string text;
+  PrometheusWriter w(&text);
+  m.AppendText(&w);
+  EXPECT_NE(text.find("kairos_http_limit_rejections_total{limit=\"json_depth\"} 2\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("kairos_http_limit_rejections_total{limit=\"request_timeout\"} 1\n"), std::string::npos);
+  EXPECT_NE(text.find("kairos_http_limit_rejections_total{limit=\"connections\"} 0\n"), std::string::npos);
+}
+
 TEST(HttpJsonTest, ErrorCodesMapToStatuses) {
   EXPECT_EQ(HttpStatusFor(ErrorCode::kInvalidArgument), 400u);
   EXPECT_EQ(HttpStatusFor(ErrorCode::kNotFound), 404u);

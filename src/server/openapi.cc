@@ -196,15 +196,38 @@ Operation OperationFor(RouteId id) {
 "409":{"description":"Not a dead letter (pending or delivered).",
  "content":{"application/json":{"schema":{"$ref":"#/components/schemas/ErrorBody"}}}},
 "default":{"$ref":"#/components/responses/Error"}})"};
+    case RouteId::kGetWhoAmI:
+      return {"whoAmI", "auth", "", "",
+              R"({"200":{"description":"{id, name, role} of the key the request carries.",
+"content":{"application/json":{"schema":{"type":"object","properties":{"id":{"type":"string"},"name":{"type":"string"},"role":{"type":"string","enum":["viewer","decision","operator","admin"]}}}}}}})"};
+    case RouteId::kGetAudit:
+      return {"auditLog", "auth",
+              R"([{"name":"limit","in":"query","required":false,"schema":{"type":"integer","minimum":1,"maximum":10000}}])", "",
+              R"({"200":{"description":"{entries:[{ts, actor, role, action, target, outcome, detail}]}, newest first.",
+"content":{"application/json":{"schema":{"type":"object"}}}},
+"400":{"$ref":"#/components/responses/Error"}})"};
   }
   return {};
+}
+
+std::string_view RequiredRole(Access access) {
+  switch (access) {
+    case Access::kPublic: return "";
+    case Access::kMetrics:
+    case Access::kViewer: return "viewer";
+    case Access::kDecision: return "decision";
+    case Access::kOperator: return "operator";
+    case Access::kAdmin: return "admin";
+  }
+  return "";
 }
 
 constexpr std::string_view kComponents = R"({
 "schemas":{
  "Error":{"type":"object","required":["code","message"],"properties":{
   "code":{"type":"string","enum":["invalid_argument","not_found","already_exists","out_of_range",
-   "too_large","failed_precondition","unavailable","corruption","io_error","internal"],
+   "too_large","failed_precondition","unavailable","corruption","io_error","internal",
+   "unauthenticated","permission_denied","rate_limited"],
    "description":"Stable symbolic code; match on it, never on the message."},
   "message":{"type":"string"},
   "field":{"type":"string",
@@ -258,8 +281,19 @@ constexpr std::string_view kComponents = R"({
   "additionalProperties":false},
  "ResponseResult":{"type":"object","properties":{"recorded":{"type":"boolean"},
   "duplicate":{"type":"boolean"},"subscriber_id":{"type":"string"}}}},
+"securitySchemes":{
+ "bearer":{"type":"http","scheme":"bearer","description":"An API key from `kairos keys create`."},
+ "apiKey":{"type":"apiKey","in":"header","name":"X-API-Key"}},
 "responses":{
  "Error":{"description":"An error object.",
+  "content":{"application/json":{"schema":{"$ref":"#/components/schemas/ErrorBody"}}}},
+ "Unauthenticated":{"description":"No API key, a malformed, unknown or revoked one.",
+  "headers":{"WWW-Authenticate":{"schema":{"type":"string"}}},
+  "content":{"application/json":{"schema":{"$ref":"#/components/schemas/ErrorBody"}}}},
+ "Forbidden":{"description":"The key's role may not call this operation.",
+  "content":{"application/json":{"schema":{"$ref":"#/components/schemas/ErrorBody"}}}},
+ "RateLimited":{"description":"The key is over its rate limit.",
+  "headers":{"Retry-After":{"schema":{"type":"integer"},"description":"Seconds to wait."}},
   "content":{"application/json":{"schema":{"$ref":"#/components/schemas/ErrorBody"}}}}}})";
 
 }  // namespace
@@ -324,8 +358,36 @@ std::string OpenApiJson(int64_t max_body_bytes, int64_t max_batch_events) {
         w.Key("requestBody");
         raw(op.request_body, rapidjson::kObjectType);
       }
+      const std::string_view role = RequiredRole(r.access);
+      w.Key("security");
+      w.StartArray();
+      if (!role.empty()) {
+        for (const char* scheme : {"bearer", "apiKey"}) {
+          w.StartObject();
+          w.Key(scheme);
+          w.StartArray();
+          w.EndArray();
+          w.EndObject();
+        }
+      }
+      w.EndArray();
+      if (!role.empty()) {
+        w.Key("x-kairos-role");
+        w.String(role.data(), static_cast<rapidjson::SizeType>(role.size()));
+      }
       w.Key("responses");
-      raw(op.responses, rapidjson::kObjectType);
+      if (role.empty()) {
+        raw(op.responses, rapidjson::kObjectType);
+      } else {
+        // Every protected operation also answers 401, 403 and 429: appended to its own list.
+        std::string responses(op.responses);
+        responses.pop_back();  // the closing brace
+        responses +=
+            R"(,"401":{"$ref":"#/components/responses/Unauthenticated"},)"
+            R"("403":{"$ref":"#/components/responses/Forbidden"},)"
+            R"("429":{"$ref":"#/components/responses/RateLimited"}})";
+        raw(responses, rapidjson::kObjectType);
+      }
       w.EndObject();
     }
     w.EndObject();

@@ -31,6 +31,19 @@ enum class RouteId {
   kGetJourneys,
   kGetDeadLetters,
   kPostRetryDelivery,
+  kGetWhoAmI,
+  kGetAudit,
+};
+
+// Who may call a route. Roles nest: viewer ⊂ decision ⊂ admin and viewer ⊂ operator ⊂ admin
+// (api_keys.h says which role reaches which level).
+enum class Access {
+  kPublic,    // no key: health probes, the console's files, offer landing pages, signed webhooks
+  kMetrics,   // viewer, or nobody when kairos.yaml says metrics.public: true
+  kViewer,    // read-only reports and lookups
+  kDecision,  // decide, events, responses
+  kOperator,  // catalog, policies, triggers, deliveries
+  kAdmin,     // keys, models import, privacy
 };
 
 struct Route {
@@ -43,6 +56,7 @@ struct Route {
   // Calls into the Engine, which may block (group commit): runs on the worker pool, never on
   // an I/O thread.
   bool blocking;
+  Access access;
   std::string_view summary;
 };
 

@@ -62,10 +62,15 @@ std::vector<std::string> RouteLabels() {
 // last one is joined.
 struct Shared {
   Shared(ServerOptions o, const Clock* clock)
-      : options(std::move(o)), metrics(RouteLabels()), api(options, clock, &metrics) {}
+      : options(std::move(o)),
+        metrics(RouteLabels()),
+        auth(options.keys_path, RateLimit{options.rate_limit_per_second, options.rate_limit_burst},
+             options.metrics_public),
+        api(options, clock, &metrics, &auth) {}
 
   const ServerOptions options;
   HttpMetrics metrics;
+  Authenticator auth;
   Api api;
   std::atomic<bool> stopping{false};
   // Runs Engine calls; created by Start(), joined by Stop() while the I/O threads still run so
@@ -92,6 +97,18 @@ struct IoThread {
 
 bool IsHttpParseError(const beast::error_code& ec) {
   return ec.category() == http::make_error_code(http::error::bad_target).category();
+}
+
+// The API key a request carries: "Authorization: Bearer <key>" or "X-API-Key: <key>".
+std::string_view PresentedKey(const HttpRequest& req) {
+  std::string_view auth = req.Header("authorization");
+  if (auth.size() > 7 && beast::iequals(beast::string_view(auth.data(), 7), "bearer ")) {
+    auth.remove_prefix(7);
+    while (!auth.empty() && auth.front() == ' ') auth.remove_prefix(1);
+    while (!auth.empty() && auth.back() == ' ') auth.remove_suffix(1);
+    return auth;
+  }
+  return req.Header("x-api-key");
 }
 
 // The target without its query string.
@@ -172,10 +189,33 @@ class Session : public std::enable_shared_from_this<Session> {
     request_.query = question == beast::string_view::npos ? std::string()
                                                           : std::string(target.substr(question + 1));
     request_.content_type = std::string(head[http::field::content_type]);
+    for (const auto& field : head) {
+      std::string name(field.name_string());
+      for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      request_.headers.emplace_back(std::move(name), std::string(field.value()));
+    }
     match_ = MatchRoute(request_.method, request_.path);
     route_ = match_.kind == RouteMatch::Kind::kFound ? match_.route_index : -1;
 
     boost::optional<uint64_t> length = header_parser_->content_length();
+    // The key is checked before the body is read: a caller without the right to a route cannot
+    // make the server take in a large body for it.
+    if (match_.kind == RouteMatch::Kind::kFound) {
+      AuthOutcome auth = shared_->auth.Check(PresentedKey(request_), match_.route->access);
+      if (!auth.status.ok()) {
+        HttpResponse res = ErrorResponse(auth.status);
+        if (auth.status.code() == ErrorCode::kUnauthenticated) {
+          res.headers.emplace_back("WWW-Authenticate", "Bearer realm=\"kairos\"");
+        }
+        if (auth.retry_after_s > 0) {
+          res.headers.emplace_back("Retry-After", std::to_string(auth.retry_after_s));
+        }
+        const bool has_body = head.chunked() || (length && *length > 0);
+        if (has_body) return RespondAndClose(std::move(res));
+        return Respond(std::move(res));
+      }
+      request_.principal = std::move(auth.principal);
+    }
     const int64_t limit = shared_->options.max_body_bytes;
     if (length && *length > static_cast<uint64_t>(limit)) {
       shared_->metrics.requests_too_large.Add();
@@ -281,6 +321,7 @@ class Session : public std::enable_shared_from_this<Session> {
     response_.set(http::field::server, "kairos");
     response_.set(http::field::content_type, res.content_type);
     if (!res.allow.empty()) response_.set(http::field::allow, res.allow);
+    for (const auto& [name, value] : res.headers) response_.set(name, value);
     response_.body() = std::move(res.body);
     response_.keep_alive(keep_alive);
     response_.prepare_payload();

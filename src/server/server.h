@@ -35,6 +35,13 @@ struct ServerOptions {
   int64_t max_batch_events = 100000;    // more NDJSON lines → 413
   int64_t idle_timeout_ms = 30000;      // a connection silent (or too slow) this long is closed
   int64_t max_header_bytes = 16 << 10;  // larger request head → 431
+  // API keys (KeyFile) and the audit log, normally <workspace>/keys.json and audit.log. With no
+  // keys file every route but the public ones answers 401.
+  std::string keys_path;
+  std::string audit_path;
+  double rate_limit_per_second = 0;  // per key, 0 = off (a key's own limit wins)
+  double rate_limit_burst = 0;
+  bool metrics_public = false;  // /metrics without a key
 
   static ServerOptions FromConfig(const ServerConfig& config);
 };

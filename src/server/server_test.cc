@@ -29,6 +29,7 @@
 #include "common/time_format.h"
 #include "ingest/engine.h"
 #include "schema/workspace.h"
+#include "server/api_keys.h"
 #include "server/routes.h"
 
 namespace kairos {
@@ -45,6 +46,8 @@ struct Reply {
   std::string body;
   std::string content_type;
   std::string allow;
+  std::string www_authenticate;
+  std::string retry_after;
   bool keep_alive = false;
 
   rapidjson::Document Json() const {
@@ -61,11 +64,18 @@ struct Reply {
   }
 };
 
+// The admin key of the current test's workspace: every Client sends it unless told otherwise.
+std::string g_key;
+std::string g_keys_path;
+
+// The header line that carries g_key, for requests written by hand.
+std::string Bearer() { return "Authorization: Bearer " + g_key + "\r\n"; }
+
 // A blocking HTTP/1.1 client on one connection. Reads time out after 10 s so that a server bug
 // fails the test instead of hanging it.
 class Client {
  public:
-  explicit Client(int port) : socket_(io_) {
+  explicit Client(int port, std::string key = g_key) : key_(std::move(key)), socket_(io_) {
     socket_.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port));
     timeval tv{10, 0};
     ::setsockopt(socket_.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
@@ -77,6 +87,7 @@ class Client {
     http::request<http::string_body> req(method, beast::string_view(target.data(), target.size()),
                                          11);
     req.set(http::field::host, "127.0.0.1");
+    if (!key_.empty()) req.set(http::field::authorization, "Bearer " + key_);
     if (!content_type.empty()) {
       req.set(http::field::content_type,
               beast::string_view(content_type.data(), content_type.size()));
@@ -105,6 +116,8 @@ class Client {
     r.body = res.body();
     r.content_type = std::string(res[http::field::content_type]);
     r.allow = std::string(res[http::field::allow]);
+    r.www_authenticate = std::string(res[http::field::www_authenticate]);
+    r.retry_after = std::string(res[http::field::retry_after]);
     r.keep_alive = res.keep_alive();
     return r;
   }
@@ -118,6 +131,7 @@ class Client {
   }
 
  private:
+  std::string key_;
   asio::io_context io_;
   tcp::socket socket_;
   beast::flat_buffer buffer_;
@@ -140,6 +154,10 @@ class ServerTest : public ::testing::Test {
     Result<Workspace> ws = Workspace::Load(dir_.string());
     ASSERT_TRUE(ws.ok()) << ws.status().ToString();
     ws_ = std::make_unique<Workspace>(std::move(ws).value());
+    g_keys_path = KeyFile::PathIn(dir_.string());
+    auto key = KeyFile::Create(g_keys_path, Role::kAdmin, "test", 0, clock_.Now());
+    ASSERT_TRUE(key.ok()) << key.status().ToString();
+    g_key = key->key;
     Result<std::unique_ptr<Engine>> engine = Engine::Open(*ws_, &clock_);
     ASSERT_TRUE(engine.ok()) << engine.status().ToString();
     engine_ = std::move(engine).value();
@@ -160,6 +178,7 @@ class ServerTest : public ::testing::Test {
     o.max_body_bytes = 1 << 20;
     o.max_batch_events = 100;
     o.idle_timeout_ms = 5000;
+    o.keys_path = g_keys_path;
     return o;
   }
 
@@ -320,7 +339,7 @@ TEST_F(ServerTest, ContentLengthOverTheLimitIs413BeforeTheBodyIsRead) {
   Client c(port_);
   // Only the head: the server must answer without waiting for 10 MB that never come.
   c.WriteRaw(
-      "POST /v1/events HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-ndjson\r\n"
+      "POST /v1/events HTTP/1.1\r\nHost: x\r\n" + Bearer() + "Content-Type: application/x-ndjson\r\n"
       "Content-Length: 10000000\r\n\r\n");
   Reply r = c.Read();
   ASSERT_EQ(r.status, 413u) << r.body;
@@ -340,7 +359,7 @@ TEST_F(ServerTest, ChunkedBodyOverTheLimitIs413) {
   char size[16];
   std::snprintf(size, sizeof(size), "%zx", chunk.size());
   c.WriteRaw(
-      "POST /v1/events HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-ndjson\r\n"
+      "POST /v1/events HTTP/1.1\r\nHost: x\r\n" + Bearer() + "Content-Type: application/x-ndjson\r\n"
       "Transfer-Encoding: chunked\r\n\r\n" +
       std::string(size) + "\r\n" + chunk + "\r\n" + std::string(size) + "\r\n" + chunk + "\r\n");
   Reply r = c.Read();
@@ -513,7 +532,7 @@ TEST_F(ServerTest, PipelinedRequestsAreAnsweredInOrder) {
   Client c(port_);
   c.WriteRaw(
       "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"
-      "GET /v1/subscribers/x HTTP/1.1\r\nHost: x\r\n\r\n"
+      "GET /v1/subscribers/x HTTP/1.1\r\nHost: x\r\n" + Bearer() + "\r\n"
       "GET /readyz HTTP/1.1\r\nHost: x\r\n\r\n");
   EXPECT_EQ(c.Read().status, 200u);
   EXPECT_EQ(c.Read().status, 404u);
@@ -525,7 +544,7 @@ TEST_F(ServerTest, Expect100ContinueIsHonoured) {
   Client c(port_);
   std::string body = Usage("e1", "s1", "1");
   c.WriteRaw(
-      "POST /v1/events HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+      "POST /v1/events HTTP/1.1\r\nHost: x\r\n" + Bearer() + "Content-Type: application/json\r\n"
       "Expect: 100-continue\r\nContent-Length: " +
       std::to_string(body.size()) + "\r\n\r\n");
   EXPECT_EQ(c.Read().status, 100u);
@@ -606,7 +625,7 @@ TEST_F(ServerTest, StopIsCleanWithConnectionsOpen) {
   std::vector<std::unique_ptr<Client>> clients;
   for (int i = 0; i < 5; ++i) clients.push_back(std::make_unique<Client>(port_));
   clients[0]->WriteRaw("GET /healthz HTTP/1.1\r\n");                                 // half a head
-  clients[1]->WriteRaw("POST /v1/events HTTP/1.1\r\nContent-Length: 100\r\n\r\n{");  // half a body
+  clients[1]->WriteRaw("POST /v1/events HTTP/1.1\r\n" + Bearer() + "Content-Length: 100\r\n\r\n{");  // half a body
   ASSERT_EQ(clients[2]->Send(http::verb::get, "/healthz").status, 200u);  // idle keep-alive
   // A request in flight while stopping gets its answer.
   std::thread poster([&] {
@@ -641,6 +660,96 @@ TEST_F(ServerTest, StartFailsCleanlyOnATakenPortOrBadHost) {
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().code(), ErrorCode::kInvalidArgument);
   ExpectServing();
+}
+
+
+TEST_F(ServerTest, EveryProtectedRouteNeedsAKeyWithTheRightRole) {
+  StartServer();
+  auto viewer = KeyFile::Create(g_keys_path, Role::kViewer, "", 0, clock_.Now());
+  auto decision = KeyFile::Create(g_keys_path, Role::kDecision, "", 0, clock_.Now());
+  ASSERT_TRUE(viewer.ok() && decision.ok());
+
+  // Public: no key needed.
+  EXPECT_EQ(Client(port_, "").Send(http::verb::get, "/healthz").status, 200u);
+  EXPECT_EQ(Client(port_, "").Send(http::verb::get, "/readyz").status, 200u);
+
+  Reply r = Client(port_, "").Send(http::verb::get, "/v1/subscribers/s1");
+  EXPECT_EQ(r.status, 401u);
+  EXPECT_EQ(r.ErrorCodeName(), "unauthenticated");
+  EXPECT_NE(r.www_authenticate.find("Bearer"), std::string::npos);
+  EXPECT_EQ(Client(port_, "").Send(http::verb::get, "/metrics").status, 401u);
+  EXPECT_EQ(Client(port_, "").Send(http::verb::get, "/v1/openapi.json").status, 401u);
+
+  // X-API-Key works as well as the bearer header.
+  r = Client(port_, "").Send(http::verb::get, "/v1/auth/whoami", "", "",
+                             {{"X-API-Key", viewer->key}});
+  EXPECT_EQ(r.status, 200u) << r.body;
+  EXPECT_EQ(std::string(r.Json()["role"].GetString()), "viewer");
+  EXPECT_EQ(std::string(r.Json()["id"].GetString()), viewer->record.id);
+
+  // A viewer reads but may not write; the event is not applied.
+  r = Client(port_, viewer->key).Send(http::verb::post, "/v1/events", Usage("e1", "s1", "1"),
+                                      "application/json");
+  EXPECT_EQ(r.status, 403u);
+  EXPECT_EQ(r.ErrorCodeName(), "permission_denied");
+  EXPECT_EQ(Get("/v1/subscribers/s1").status, 404u);
+  r = Client(port_, decision->key).Send(http::verb::post, "/v1/events", Usage("e1", "s1", "1"),
+                                        "application/json");
+  EXPECT_EQ(r.status, 200u) << r.body;
+  EXPECT_EQ(Client(port_, decision->key).Send(http::verb::get, "/v1/admin/audit").status, 403u);
+  EXPECT_EQ(Get("/v1/admin/audit").status, 200u);
+
+  // A refused request without a body keeps the connection; the next one on it is served.
+  Client c(port_, "");
+  EXPECT_EQ(c.Send(http::verb::get, "/v1/subscribers/s1").status, 401u);
+  EXPECT_EQ(c.Send(http::verb::get, "/healthz").status, 200u);
+
+  // Revoked: refused within the refresh period.
+  ASSERT_TRUE(KeyFile::Revoke(g_keys_path, viewer->record.id, clock_.Now()).ok());
+  std::this_thread::sleep_for(std::chrono::milliseconds(150));
+  r = Client(port_, viewer->key).Send(http::verb::get, "/v1/subscribers/s1");
+  EXPECT_EQ(r.status, 401u);
+  EXPECT_NE(r.body.find("revoked"), std::string::npos);
+
+  Reply m = Get("/metrics");
+  EXPECT_NE(m.body.find("kairos_auth_requests_total{outcome=\"forbidden\"} 2"), std::string::npos)
+      << m.body.substr(0, 2000);
+  EXPECT_NE(m.body.find("kairos_auth_requests_total{outcome=\"revoked\"} 1"), std::string::npos);
+}
+
+TEST_F(ServerTest, AKeylessRequestIsRefusedBeforeItsBodyIsRead) {
+  StartServer();
+  Client c(port_, "");
+  // Announce a large body and send none of it: the 401 comes back at once.
+  c.WriteRaw("POST /v1/events HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+             "Content-Length: 900000\r\n\r\n");
+  Reply r = c.Read();
+  EXPECT_EQ(r.status, 401u);
+  EXPECT_FALSE(r.keep_alive);
+}
+
+TEST_F(ServerTest, RateLimitedKeysGet429WithRetryAfter) {
+  ServerOptions o = TestOptions();
+  o.rate_limit_per_second = 3;
+  o.rate_limit_burst = 3;
+  StartServer(o);
+  Client c(port_);
+  int ok = 0, limited = 0;
+  Reply last;
+  for (int i = 0; i < 10; ++i) {
+    Reply r = c.Send(http::verb::get, "/v1/subscribers/nobody");
+    if (r.status == 404u) ++ok;
+    if (r.status == 429u) {
+      ++limited;
+      last = r;
+    }
+  }
+  EXPECT_EQ(ok, 3);
+  EXPECT_EQ(limited, 7);
+  EXPECT_EQ(last.ErrorCodeName(), "rate_limited");
+  EXPECT_EQ(last.retry_after, "1");
+  // Public routes are not limited.
+  EXPECT_EQ(c.Send(http::verb::get, "/healthz").status, 200u);
 }
 
 }  // namespace

@@ -84,6 +84,13 @@ Status LmdbStore::WriteTxn::PutProfile(std::string_view key, std::string_view va
   return Status::Ok();
 }
 
+Status LmdbStore::WriteTxn::DeleteProfile(std::string_view key) {
+  MDB_val k = Val(key);
+  const int rc = mdb_del(txn_, store_->profiles_, &k, nullptr);
+  if (rc && rc != MDB_NOTFOUND) return LmdbError("delete profile", rc);
+  return Status::Ok();
+}
+
 Status LmdbStore::WriteTxn::PutMeta(std::string_view key, std::string_view value) {
   MDB_val k = Val(key), v = Val(value);
   const int rc = mdb_put(txn_, store_->meta_, &k, &v, 0);
@@ -186,15 +193,17 @@ Result<std::optional<std::string>> LmdbStore::GetMeta(std::string_view key) cons
   return std::optional<std::string>(std::string(static_cast<const char*>(v.mv_data), v.mv_size));
 }
 
-Status LmdbStore::ForEachProfile(const std::function<bool(std::string_view, std::string_view)>& fn) const {
+Status LmdbStore::ForEachProfile(const std::function<bool(std::string_view, std::string_view)>& fn,
+                                 std::string_view from) const {
   ReadTxn r;
   int rc = mdb_txn_begin(env_, nullptr, MDB_RDONLY, &r.txn);
   if (rc) return LmdbError("begin read", rc);
   MDB_cursor* cursor = nullptr;
   rc = mdb_cursor_open(r.txn, profiles_, &cursor);
   if (rc) return LmdbError("cursor", rc);
-  MDB_val k, v;
-  for (rc = mdb_cursor_get(cursor, &k, &v, MDB_FIRST); rc == 0; rc = mdb_cursor_get(cursor, &k, &v, MDB_NEXT)) {
+  MDB_val k{from.size(), const_cast<char*>(from.data())}, v;
+  for (rc = mdb_cursor_get(cursor, &k, &v, from.empty() ? MDB_FIRST : MDB_SET_RANGE); rc == 0;
+       rc = mdb_cursor_get(cursor, &k, &v, MDB_NEXT)) {
     if (!fn(std::string_view(static_cast<const char*>(k.mv_data), k.mv_size),
             std::string_view(static_cast<const char*>(v.mv_data), v.mv_size))) {
       break;

@@ -44,6 +44,8 @@ class LmdbStore {
     // The value is valid until the next write in this transaction. kNotFound when absent.
     Status GetProfile(std::string_view key, std::string_view* value);
     Status PutProfile(std::string_view key, std::string_view value);
+    // Removes a profile; absent is not an error (erasing twice is erasing once).
+    Status DeleteProfile(std::string_view key);
     Status PutMeta(std::string_view key, std::string_view value);
     Status PutDecision(std::string_view key, std::string_view value);
     // Deletes decisions whose key sorts before `before`; returns how many.
@@ -63,8 +65,10 @@ class LmdbStore {
   Status GetProfile(std::string_view key, std::string* out) const;
   // A meta value, or nullopt when unset. Thread-safe.
   Result<std::optional<std::string>> GetMeta(std::string_view key) const;
-  // Visits every profile (a consistent snapshot) until fn returns false. Thread-safe.
-  Status ForEachProfile(const std::function<bool(std::string_view key, std::string_view value)>& fn) const;
+  // Visits every profile (a consistent snapshot) until fn returns false; with `from`, the
+  // profiles whose key is ≥ `from`, in key order. Thread-safe.
+  Status ForEachProfile(const std::function<bool(std::string_view key, std::string_view value)>& fn,
+                        std::string_view from = {}) const;
   // Copies the decision record of `key` into `out`. kNotFound when absent. Thread-safe.
   Status GetDecision(std::string_view key, std::string* out) const;
   // Visits decisions with key ≥ `from` in key order until fn returns false. Thread-safe.

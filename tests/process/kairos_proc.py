@@ -36,8 +36,29 @@ def run(args, check=False, **kw):
     return p
 
 
+_admin_keys = {}
+
+
+def create_key(kairos, workspace_dir, role, name=""):
+    """A new API key of `role` for the workspace: {"key","id","role",...} from kairos keys create."""
+    args = [kairos, "keys", "create", "--workspace", workspace_dir, "--role", role, "--json"]
+    if name:
+        args += ["--name", name]
+    p = run(args, check=True)
+    return json.loads(p.stdout)
+
+
+def admin_key(kairos, workspace_dir):
+    """One admin key per workspace for the tests' requests (kept across server restarts)."""
+    real = os.path.realpath(workspace_dir)
+    if real not in _admin_keys:
+        _admin_keys[real] = create_key(kairos, workspace_dir, "admin", "process-tests")["key"]
+    return _admin_keys[real]
+
+
 class Server:
     def __init__(self, kairos, workspace_dir, port=None):
+        self.key = admin_key(kairos, workspace_dir)
         self.port = port or free_port()
         self.log = tempfile.NamedTemporaryFile(prefix="kairos-serve-", suffix=".log", delete=False)
         self.proc = subprocess.Popen([kairos, "serve", "--workspace", workspace_dir, "--port", str(self.port)],
@@ -62,17 +83,26 @@ class Server:
         with open(self.log.name) as f:
             return f.read()
 
-    def request(self, method, path, body=None, content_type="application/json", timeout=30, raw=False):
-        """(status, body): body as text, or as bytes when raw (binary answers)."""
+    def request(self, method, path, body=None, content_type="application/json", timeout=30, raw=False,
+                key=None, headers=None):
+        """(status, body): body as text, or as bytes when raw (binary answers). Sent with the
+        workspace's admin key unless `key` is given ("" = no key)."""
         data = body.encode() if isinstance(body, str) else body
         req = urllib.request.Request(self.base + path, data=data, method=method)
         if data is not None:
             req.add_header("Content-Type", content_type)
+        key = self.key if key is None else key
+        if key:
+            req.add_header("Authorization", "Bearer " + key)
+        for name, value in (headers or {}).items():
+            req.add_header(name, value)
         try:
             with urllib.request.urlopen(req, timeout=timeout) as r:
+                self.last_headers = r.headers
                 out = r.read()
                 return r.status, out if raw else out.decode()
         except urllib.error.HTTPError as e:
+            self.last_headers = e.headers
             return e.code, e.read().decode()
 
     def get(self, path):
