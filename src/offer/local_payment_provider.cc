@@ -38,8 +38,6 @@ std::string Hex16(uint64_t v) {
   return buf;
 }
 
-bool Rate(double r) { return std::isfinite(r) && r >= 0 && r <= 1; }
-
 std::string EventJson(const std::string& event_id, const std::string& payment_id,
                       const std::string& order_id, const std::string& status,
                       const std::string& reason, TimestampMs created) {
@@ -63,44 +61,6 @@ std::string EventJson(const std::string& event_id, const std::string& payment_id
 }
 
 }  // namespace
-
-Status ValidatePaymentsConfig(const PaymentsConfig& c) {
-  if (c.provider != "local") {
-    return InvalidArgument("payments.provider: unknown provider \"" + c.provider.substr(0, 64) +
-                               "\" (known: local)",
-                           "payments.provider");
-  }
-  if (c.webhook_secret.empty()) {
-    return InvalidArgument("payments.webhook_secret: required", "payments.webhook_secret");
-  }
-  if (c.delay_ms < 0) return InvalidArgument("payments.delay_ms: must be >= 0", "payments.delay_ms");
-  if (!Rate(c.fail_rate)) {
-    return InvalidArgument("payments.fail_rate: must be between 0 and 1", "payments.fail_rate");
-  }
-  if (!Rate(c.timeout_rate) || c.fail_rate + c.timeout_rate > 1) {
-    return InvalidArgument("payments.timeout_rate: must be between 0 and 1 - fail_rate",
-                           "payments.timeout_rate");
-  }
-  if (!Rate(c.duplicate_rate)) {
-    return InvalidArgument("payments.duplicate_rate: must be between 0 and 1",
-                           "payments.duplicate_rate");
-  }
-  if (c.timeout_ms <= 0) {
-    return InvalidArgument("payments.timeout: must be positive", "payments.timeout");
-  }
-  if (c.max_attempts < 1 || c.max_attempts > 100) {
-    return InvalidArgument("payments.max_attempts: must be between 1 and 100",
-                           "payments.max_attempts");
-  }
-  if (c.retry_initial_ms <= 0 || c.retry_max_ms < c.retry_initial_ms) {
-    return InvalidArgument("payments.retry: initial must be > 0 and <= max", "payments.retry");
-  }
-  if (c.http_timeout_ms <= 0) {
-    return InvalidArgument("payments.http_timeout_ms: must be positive", "payments.http_timeout_ms");
-  }
-  auto url = channel::ParseHttpUrl(c.webhook_url, "payments.webhook_url");
-  return url.ok() ? Status::Ok() : url.status();
-}
 
 Result<std::unique_ptr<LocalPaymentProvider>> LocalPaymentProvider::Make(
     const PaymentsConfig& config, const Clock* clock) {

@@ -32,29 +32,10 @@
 
 #include "common/clock.h"
 #include "common/rng.h"
+#include "offer/payment_config.h"
 #include "offer/payment_provider.h"
 
 namespace kairos::offer {
-
-// The `payments:` configuration (docs/offers.md).
-struct PaymentsConfig {
-  std::string provider = "local";
-  std::string webhook_url;       // http://host:port/v1/payments/webhook
-  std::string webhook_secret;    // shared with PaymentWebhook
-  int64_t delay_ms = 2000;       // Charge → first delivery attempt
-  double fail_rate = 0;          // share of payments that fail (0..1)
-  double timeout_rate = 0;       // share of payments never answered (0..1)
-  double duplicate_rate = 0;     // share of events delivered twice (0..1)
-  uint64_t seed = 1;
-  int64_t timeout_ms = 15 * 60 * 1000;  // Kairos side: no outcome within this → expired
-  int max_attempts = 8;                 // delivery attempts per event
-  int64_t retry_initial_ms = 500;
-  int64_t retry_max_ms = 60'000;
-  int64_t http_timeout_ms = 5000;       // one attempt
-};
-
-// Checks ranges and the URL; kInvalidArgument naming the field ("payments.fail_rate", ...).
-Status ValidatePaymentsConfig(const PaymentsConfig& config);
 
 struct LocalPaymentStats {
   int64_t charges = 0;

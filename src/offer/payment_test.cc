@@ -437,5 +437,48 @@ TEST(PaymentsConfigTest, InvalidConfigsNameTheField) {
   EXPECT_EQ(field_of([](PaymentsConfig& c) { c.timeout_ms = 0; }), "payments.timeout");
 }
 
+TEST(PaymentsConfigTest, ParsesTheYamlSectionWithLineNumbers) {
+  auto none = ParsePaymentsConfigYaml("server: {port: 8080}\n", "kairos.yaml");
+  ASSERT_TRUE(none.ok()) << none.status().ToString();
+  EXPECT_FALSE(none->has_value());
+  auto c = ParsePaymentsConfigYaml(R"(
+payments:
+  provider: local
+  webhook_url: http://127.0.0.1:8080/v1/payments/webhook
+  webhook_secret: s3cret
+  delay_ms: 50
+  fail_rate: 0.1
+  timeout_rate: 0.05
+  seed: 7
+  timeout: 10m
+  retry_initial: 1s
+)",
+                                   "kairos.yaml");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  ASSERT_TRUE(c->has_value());
+  EXPECT_EQ((*c)->delay_ms, 50);
+  EXPECT_DOUBLE_EQ((*c)->fail_rate, 0.1);
+  EXPECT_EQ((*c)->seed, 7u);
+  EXPECT_EQ((*c)->timeout_ms, 600'000);
+  EXPECT_EQ((*c)->retry_initial_ms, 1000);
+  const std::vector<std::pair<std::string, std::string>> bad = {
+      {"payments:\n  webhook_secret: s\n  webhook_url: http://h/x\n  fail_rat: 0.1\n",
+       "kairos.yaml:4:"},
+      {"payments:\n  webhook_secret: s\n  webhook_url: http://h/x\n  fail_rate: 2\n",
+       "kairos.yaml:4:"},
+      {"payments:\n  webhook_secret: s\n  webhook_url: ftp://h/x\n", "kairos.yaml:3:"},
+      {"payments:\n  webhook_url: http://h/x\n", "kairos.yaml:2:"},
+      {"payments:\n  webhook_secret: s\n  webhook_url: http://h/x\n  timeout: soon\n",
+       "kairos.yaml:4:"},
+      {"payments: [1]\n", "kairos.yaml:1:"},
+      {"payments: {\n", "kairos.yaml:"},
+  };
+  for (const auto& [text, where] : bad) {
+    auto r = ParsePaymentsConfigYaml(text, "kairos.yaml");
+    ASSERT_FALSE(r.ok()) << text;
+    EXPECT_TRUE(r.status().message().starts_with(where)) << r.status().message();
+  }
+}
+
 }  // namespace
 }  // namespace kairos::offer
