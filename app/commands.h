@@ -204,6 +204,22 @@ int RunModels(const ModelsArgs& args);
 int RunModelsExport(const ModelsArgs& args);
 int RunModelsImport(const ModelsArgs& args);
 
+struct OffersArgs {
+  std::string workspace;
+  std::string out;                 // invoice-batch: output folder
+  std::string base_url;            // empty: http://<server.host>:<server.port> of kairos.yaml
+  std::string expires_in = "30d";  // seconds or a duration, at most 366d
+  int64_t limit = 0;               // 0: every subscriber
+  int threads = 8;                 // decisions + QR codes in flight (recording waits on fsync)
+  bool dry_run = false;            // decide without recording impressions
+  std::string kid;                 // retire-key
+  std::string at;                  // invoice-batch: decide as of this time (RFC 3339; default now)
+  bool json = false;
+};
+// kairos offers invoice-batch | rotate-key | retire-key (docs/offers.md).
+int RunOffersInvoiceBatch(const OffersArgs& args);
+int RunOffersRotateKey(const OffersArgs& args);
+int RunOffersRetireKey(const OffersArgs& args);
 
 int Fail(const std::string& message);
 

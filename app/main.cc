@@ -203,6 +203,27 @@ int main(int argc, char** argv) {
   mimport_cmd->add_option("--workspace,-w", models.workspace, "Workspace folder")->required();
   mimport_cmd->add_option("--in,-i", models.in, "Snapshot file to read")->required();
 
+  OffersArgs offers;
+  auto* offers_cmd = app.add_subcommand("offers", "Signed offer links: the invoice print run's QR codes, signing keys");
+  offers_cmd->require_subcommand(1);
+  auto* invoice_cmd = offers_cmd->add_subcommand(
+      "invoice-batch", "Best invoice-channel action per subscriber → signed link, QR code (PNG + SVG), manifest.ndjson");
+  invoice_cmd->add_option("--workspace,-w", offers.workspace, "Workspace folder")->required();
+  invoice_cmd->add_option("--out,-o", offers.out, "Output folder (qr/xx/<subscriber>.png|.svg, manifest.ndjson)")->required();
+  invoice_cmd->add_option("--base-url", offers.base_url, "Public URL the links start with (default http://<server host>:<port>)");
+  invoice_cmd->add_option("--expires-in", offers.expires_in, "Link lifetime: seconds or a duration like 30d (at most 366d)");
+  invoice_cmd->add_option("--limit", offers.limit, "At most this many subscribers (0: all)")->check(CLI::Range(int64_t{0}, int64_t{1} << 40));
+  invoice_cmd->add_option("--threads", offers.threads, "Subscribers in flight (decisions wait on the WAL fsync)")->check(CLI::Range(1, 256));
+  invoice_cmd->add_option("--at", offers.at, "Decide and sign as of this time (RFC 3339; default now)");
+  invoice_cmd->add_flag("--dry-run", offers.dry_run, "Decide without recording the offers as impressions");
+  invoice_cmd->add_flag("--json", offers.json, "Machine-readable summary");
+  auto* rotate_cmd = offers_cmd->add_subcommand("rotate-key", "New active signing key; the previous one keeps verifying links in flight");
+  rotate_cmd->add_option("--workspace,-w", offers.workspace, "Workspace folder")->required();
+  rotate_cmd->add_flag("--json", offers.json, "Machine-readable output");
+  auto* retire_cmd = offers_cmd->add_subcommand("retire-key", "Retire a signing key: links signed with it are refused");
+  retire_cmd->add_option("--workspace,-w", offers.workspace, "Workspace folder")->required();
+  retire_cmd->add_option("--kid", offers.kid, "Key id (see offer-keys.json)")->required();
+  retire_cmd->add_flag("--json", offers.json, "Machine-readable output");
 
   CLI11_PARSE(app, argc, argv);
   if (*init_cmd) return RunInit(init);
@@ -225,6 +246,9 @@ int main(int argc, char** argv) {
   }
   if (*churn_score_cmd) return RunChurnScore(churn_score);
   if (*segment_cmd) return RunSegment(segment);
+  if (*invoice_cmd) return RunOffersInvoiceBatch(offers);
+  if (*rotate_cmd) return RunOffersRotateKey(offers);
+  if (*retire_cmd) return RunOffersRetireKey(offers);
   if (*cluster_cmd) return RunCluster(cluster);
   if (*mexport_cmd) return RunModelsExport(models);
   if (*mimport_cmd) return RunModelsImport(models);

@@ -6,7 +6,6 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
-#include <regex>
 #include <thread>
 #include <atomic>
 #include <cstdlib>
@@ -125,18 +124,22 @@ TEST(Qr, SvgIsWellFormedWithTheRightModules) {
   const size_t d = svg.find(" d=\"") + 4;
   const std::string path = svg.substr(d, svg.find('"', d) - d);
   std::vector<uint8_t> drawn(qr->modules.size(), 0);
-  const std::regex run("M(\\d+) (\\d+)h(\\d+)v1h-(\\d+)z");
   size_t covered = 0;
-  for (auto it = std::sregex_iterator(path.begin(), path.end(), run); it != std::sregex_iterator(); ++it) {
-    const int x = std::stoi((*it)[1]) - kQrQuietZone, y = std::stoi((*it)[2]) - kQrQuietZone;
-    const int len = std::stoi((*it)[3]);
-    EXPECT_EQ(len, std::stoi((*it)[4]));
+  for (size_t at = 0; at < path.size();) {
+    int x = 0, y = 0, len = 0, back = 0, used = 0;
+    ASSERT_EQ(std::sscanf(path.c_str() + at, "M%d %dh%dv1h-%dz%n", &x, &y, &len, &back, &used), 4)
+        << path.substr(at, 40);
+    ASSERT_GT(used, 0);
+    EXPECT_EQ(len, back);
+    x -= kQrQuietZone;
+    y -= kQrQuietZone;
     ASSERT_GE(x, 0);
     ASSERT_GE(y, 0);
     ASSERT_LE(x + len, qr->size);
     ASSERT_LT(y, qr->size);
     for (int i = 0; i < len; ++i) drawn[static_cast<size_t>(y * qr->size + x + i)] = 1;
-    covered += static_cast<size_t>((*it).length());
+    at += static_cast<size_t>(used);
+    covered = at;
   }
   EXPECT_EQ(covered, path.size()) << "the path holds only runs";
   EXPECT_EQ(drawn, qr->modules);
