@@ -2,6 +2,7 @@
 import { useEffect, useRef } from 'preact/hooks';
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
+import { timeTicks } from './format';
 
 export interface ChartProps {
   data: uPlot.AlignedData;
@@ -26,9 +27,9 @@ export function Chart({ data, series, height = 220, axes, bands, scales, label, 
       width: Math.max(200, el.clientWidth),
       height,
       series: [{}, ...series],
-      axes: axes ?? [{}, { size: 56 }],
+      axes: axes ?? [time ? { values: timeTicks, space: 70 } : {}, { size: 56 }],
       bands,
-      scales: { x: { time }, ...(scales ?? {}) },
+      scales: { x: { time }, y: { range: (_u, min, max) => [Math.min(0, min), max > 0 ? max * 1.1 : 1] }, ...(scales ?? {}) },
       legend: { show: true, live: false },
       cursor: { drag: { x: false, y: false } },
     };

@@ -112,7 +112,7 @@ export function YamlEditor({
         <div class="notes" aria-hidden="true">
           {[...byLine.entries()].map(([n, ps]) => (
             <div key={n} class="note" style={{ top: PAD_PX + (n - 1) * LINE_PX - scroll.top + 'px' }}>
-              {ps.map((p) => (p.column ? `${p.column}: ` : '') + p.message).join(' · ')}
+              {ps.map((p) => (p.column ? `col ${p.column}: ` : '') + p.message).join(' · ')}
             </div>
           ))}
         </div>

@@ -7,7 +7,7 @@ const compact = new Intl.NumberFormat('en-GB', { notation: 'compact', maximumFra
 
 export function num(v: number | null | undefined, digits = 0): string {
   if (v === null || v === undefined || Number.isNaN(v)) return '—';
-  return (digits === 0 ? nf0 : digits === 1 ? nf1 : nf2).format(v);
+  return (digits === 0 ? nf0 : digits === 1 ? nf1 : nf2).format(v + 0).replace(/^-0$/, '0');
 }
 
 export function big(v: number | null | undefined): string {
@@ -22,7 +22,7 @@ export function pct(v: number | null | undefined, digits = 1): string {
 
 export function money(v: number | null | undefined): string {
   if (v === null || v === undefined || Number.isNaN(v)) return '—';
-  return nf2.format(v);
+  return nf2.format(v + 0).replace(/^-0$/, '0');
 }
 
 export function when(ts: string | number | null | undefined): string {
@@ -43,4 +43,13 @@ export function day(ts: string | number | null | undefined): string {
 export function label(name: string): string {
   const s = name.replace(/[_.]+/g, ' ').trim();
   return s.charAt(0).toUpperCase() + s.slice(1);
+}
+
+// Axis labels for uPlot time scales: 11:15:30 (and the date when the span is long).
+export function timeTicks(_u: unknown, splits: number[]): string[] {
+  const span = splits.length > 1 ? splits[splits.length - 1] - splits[0] : 0;
+  return splits.map((v) => {
+    const iso = new Date(v * 1000).toISOString();
+    return span > 2 * 86400 ? iso.slice(5, 10) : span > 600 ? iso.slice(11, 16) : iso.slice(11, 19);
+  });
 }

@@ -52,6 +52,7 @@ try {
   server = spawn(kairos, ['serve', '--workspace', ws, '--port', String(port)], { stdio: ['ignore', serveLog, serveLog] });
   await waitReady(base);
   log('server ready on', base);
+  await makeTraffic(base, admin);
 
   browser = await chromium.launch({ executablePath: chromiumPath, args: ['--no-sandbox', '--disable-dev-shm-usage'] });
 
@@ -130,12 +131,14 @@ try {
   check(note !== null && (await note.isVisible()), 'the message is shown beside its line');
   const marked = await page.$$eval('.gl.bad', (g) => g.map((x) => x.textContent.replace(/\D/g, '')));
   check(marked.includes(String(bad + 1)), `the gutter marks line ${bad + 1}`);
-  await shot(page, 'laptop-actions-error');
+  await page.$eval('[aria-labelledby="h-editor"]', (e) => e.scrollIntoView({ block: 'start' }));
+  await shot(page, 'laptop-actions-error', false);
   laptop.clear();
   await page.fill('.editor textarea', original);
   await page.click('button:text("Check, save and reload")');
   await page.waitForSelector('.status.ok');
-  await shot(page, 'laptop-actions-saved');
+  await page.$eval('.status.ok', (e) => e.scrollIntoView({ block: 'end' }));
+  await shot(page, 'laptop-actions-saved', false);
   log('catalog edit: error at line', bad + 1, 'shown; fixed and reloaded');
 
   await page.click('nav >> text=Simulations');
@@ -184,9 +187,9 @@ try {
     await tablet.page.waitForSelector(ready, { timeout: 15000 });
     if (name === 'overview') await waitForChart(tablet.page, '#h-throughput', 15000);
     await shot(tablet.page, 'tablet-' + name);
+    const overflow = await tablet.page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    check(overflow <= 1, `${name}: no horizontal scrolling at tablet width (${overflow}px)`);
   }
-  const overflow = await tablet.page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
-  check(overflow <= 1, `no horizontal scrolling at tablet width (${overflow}px)`);
   tablet.assertClean('tablet');
   log('all checks passed; screenshots in', artifacts);
 } catch (e) {
@@ -312,8 +315,32 @@ async function waitForChart(page, scope, timeout) {
   );
 }
 
-async function shot(page, name) {
-  await page.screenshot({ path: path.join(artifacts, name + '.png'), fullPage: true });
+async function shot(page, name, fullPage = true) {
+  await page.screenshot({ path: path.join(artifacts, name + '.png'), fullPage });
+}
+
+// Some decisions and responses, so that the overview, the uplift and the actions have figures.
+async function makeTraffic(base, key) {
+  const headers = { 'Content-Type': 'application/json', ...(key ? { Authorization: 'Bearer ' + key } : {}) };
+  const ids = (await (await fetch(base + '/v1/subscribers?prefix=s&limit=100', { headers })).json()).subscribers;
+  let shown = 0;
+  for (const [i, id] of ids.entries()) {
+    for (const channel of ['app', 'sms']) {
+      const r = await fetch(base + '/v1/decide', { method: 'POST', headers, body: JSON.stringify({ subscriber_id: id, channel }) });
+      if (!r.ok) throw new Error(`decide ${id}: ${r.status} ${await r.text()}`);
+      const d = await r.json();
+      for (const a of d.actions) {
+        shown++;
+        const outcome = i % 3 === 0 ? 'accepted' : i % 3 === 1 ? 'rejected' : 'ignored';
+        const body = JSON.stringify({ decision_id: d.decision_id, action_id: a.action_id, outcome });
+        await fetch(base + '/v1/responses', { method: 'POST', headers, body });
+        if (i % 6 === 0) {
+          await fetch(base + '/v1/responses', { method: 'POST', headers, body: JSON.stringify({ decision_id: d.decision_id, action_id: a.action_id, outcome: 'converted' }) });
+        }
+      }
+    }
+  }
+  log(`traffic: ${ids.length * 2} decisions, ${shown} actions shown, responses recorded`);
 }
 
 function check(cond, what) {

@@ -122,18 +122,11 @@ export function Actions({ who }: { who: WhoAmI }) {
                           </th>
                           <td class="small">{a.channels.join(', ')}</td>
                           <td class="num">{s ? big(s.target.n) : '—'}</td>
-                          <td class="num">{pct(s?.target.acceptance?.value)}</td>
-                          <td class="num">{pct(s?.target.conversion?.value)}</td>
-                          <td class="num">{money(s?.target.revenue?.value !== undefined && s ? s.target.revenue.value * s.target.n : undefined)}</td>
+                          <td class="num">{pct(s?.target.acceptance)}</td>
+                          <td class="num">{pct(s?.target.conversion)}</td>
+                          <td class="num">{money(s && s.target.revenue !== null ? s.target.revenue * s.target.n : undefined)}</td>
                           <td class="small">
-                            {hs.length === 0
-                              ? 'no model'
-                              : hs.map((h) => (
-                                  <div key={h.id} title={(h.flags ?? []).join(', ')}>
-                                    {h.channel}: AUC {h.auc === null || h.auc === undefined ? '—' : num(h.auc, 2)}, {big(h.positives)}/{big(h.responses)} positive
-                                    {h.flags && h.flags.length > 0 && <span class="pill warn">{h.flags[0]}</span>}
-                                  </div>
-                                ))}
+                            <ModelCell models={hs} />
                           </td>
                           {mayEdit && (
                             <td>
@@ -248,5 +241,29 @@ function ConfigEditor({ file, find, seq, onClose, onSaved }: { file: ConfigFile;
         </>
       )}
     </Section>
+  );
+}
+
+// One line per action: the best model's AUC, positives of responses over its channels; each
+// channel's figures in the tooltip.
+function ModelCell({ models }: { models: ModelHealth[] }) {
+  if (models.length === 0) return <span class="muted">no model</span>;
+  const responses = models.reduce((n, m) => n + m.responses, 0);
+  const positives = models.reduce((n, m) => n + m.positives, 0);
+  const learned = models.filter((m) => m.responses > 0);
+  const best = learned.reduce<ModelHealth | null>((b, m) => (b === null || (m.auc ?? 0) > (b.auc ?? 0) ? m : b), null);
+  const flags = [...new Set(models.flatMap((m) => m.flags ?? []))];
+  const detail = models.map((m) => `${m.channel}: AUC ${m.auc === null ? '—' : num(m.auc, 2)}, ${m.positives}/${m.responses} positive${m.flags?.length ? ' (' + m.flags.join(', ') + ')' : ''}`).join('\n');
+  return (
+    <span title={detail}>
+      {responses === 0 ? (
+        <span class="muted">no responses yet ({models.length} channel{models.length > 1 ? 's' : ''})</span>
+      ) : (
+        <>
+          AUC {best?.auc === null || best?.auc === undefined ? '—' : num(best.auc, 2)} ({best?.channel}) · {big(positives)}/{big(responses)} positive
+        </>
+      )}
+      {flags.length > 0 && responses > 0 && <span class="pill warn">{label(flags[0])}</span>}
+    </span>
   );
 }

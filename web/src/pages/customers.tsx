@@ -56,7 +56,7 @@ interface Candidate {
 interface Decision {
   decision_id: string;
   channel: string;
-  actions: { action_id: string; name?: string; treatment?: string; priority?: number; propensity?: number; value?: number; content?: unknown }[];
+  actions: { action_id: string; name?: string; treatment?: string; priority?: number; propensity?: number; value?: number; content?: Record<string, string> }[];
   no_action_reason: string | null;
   control_group?: boolean;
   explanation?: {
@@ -67,7 +67,7 @@ interface Decision {
 }
 
 interface Journeys {
-  journeys?: { journey?: string; name?: string; step?: number | string; next_at?: string; state?: string; [k: string]: unknown }[];
+  journeys?: { journey: string; step: number; steps: number | null; next_at: string; next_channel: string | null; started_at: string; origin: string; decisions: string[] }[];
 }
 
 export function Customers({ path, who }: { path: string; who: WhoAmI }) {
@@ -204,7 +204,7 @@ function Customer360({ id, who }: { id: string; who: WhoAmI }) {
             {Object.entries(p.attributes).map(([k, v]) => (
               <div key={k}>
                 <dt>{label(k)}</dt>
-                <dd>{fmt(v)}</dd>
+                <dd>{/year$/.test(k) && typeof v === 'number' ? String(v) : fmt(v)}</dd>
               </div>
             ))}
           </dl>
@@ -254,9 +254,14 @@ function Customer360({ id, who }: { id: string; who: WhoAmI }) {
               <Empty title="No active journey." />
             ) : (
               <ul class="list">
-                {journeys.data.journeys.map((j, i) => (
-                  <li key={i}>
-                    <strong>{String(j.journey ?? j.name ?? 'journey')}</strong> — {Object.entries(j).filter(([k]) => k !== 'journey' && k !== 'name').map(([k, v]) => `${label(k)}: ${fmt(v)}`).join(' · ')}
+                {journeys.data.journeys.map((j) => (
+                  <li key={j.journey + j.started_at}>
+                    <strong>{label(j.journey)}</strong> — step {j.step + 1}
+                    {j.steps !== null ? ` of ${j.steps}` : ''}
+                    {j.next_channel ? `, next on ${j.next_channel} at ${when(j.next_at)}` : ''}
+                    <div class="muted small">
+                      started {when(j.started_at)} by {j.origin}; {j.decisions.length} decision{j.decisions.length === 1 ? '' : 's'} so far
+                    </div>
                   </li>
                 ))}
               </ul>
@@ -292,14 +297,14 @@ function UsageChart({ name, f }: { name: string; f: Forecast }) {
     const expected = [null, f.used, f.used + f.expected_to_cycle_end];
     const lo = [null, f.used, f.used + (f.interval_90?.[0] ?? f.expected_to_cycle_end)];
     const hi = [null, f.used, f.used + (f.interval_90?.[1] ?? f.expected_to_cycle_end)];
-    const allowance = f.allowance !== null ? [f.allowance, f.allowance, f.allowance] : [null, null, null];
+    const allowance = f.allowance !== null && !unlimited(f) ? [f.allowance, f.allowance, f.allowance] : [null, null, null];
     return [xs, used, expected, lo, hi, allowance] as unknown as import('uplot').AlignedData;
   }, [f]);
   return (
     <figure class="usage">
       <figcaption>
         <strong>{label(name)}</strong>: {num(f.used, 1)} used
-        {f.allowance !== null ? ` of ${num(f.allowance, 1)}` : ''}; expected {num(f.expected_cycle_total, 1)} by {day(f.cycle_end)} (90 %: {num(f.used + f.interval_90[0], 1)}–{num(f.used + f.interval_90[1], 1)})
+        {f.allowance === null ? '' : unlimited(f) ? ' (unlimited)' : ` of ${num(f.allowance, 1)}`}; expected {num(f.expected_cycle_total, 1)} by {day(f.cycle_end)} (90 %: {num(f.used + f.interval_90[0], 1)}–{num(f.used + f.interval_90[1], 1)})
         {f.p_depletion !== null && f.p_depletion !== undefined ? `; P(runs out) ${pct(f.p_depletion, 0)}` : ''}
       </figcaption>
       <Chart
@@ -319,10 +324,22 @@ function UsageChart({ name, f }: { name: string; f: Forecast }) {
   );
 }
 
+// An allowance far above any use ("99999 minutes") is a flat rate: no line for it.
+function unlimited(f: Forecast): boolean {
+  return f.allowance !== null && f.allowance >= 10 * Math.max(1, f.expected_cycle_total, f.used) && f.allowance >= 9999;
+}
+
 const stageNames: Record<string, string> = {
   chosen: 'Offered',
-  ranked: 'Ranked below the chosen ones',
-  arbitration: 'Lost in arbitration',
+  limit: 'Ranked below the top',
+  group: 'Its group had a better one',
+  threshold: 'Priority too low',
+  value: 'Value does not cover cost',
+  capacity: 'Channel capacity taken',
+  volume: 'Daily volume used up',
+  control_group: 'Held back (control group)',
+  contact_cap: 'Contact cap reached',
+  quiet_hours: 'Quiet hours',
 };
 
 function OfferNow({ id, who }: { id: string; who: WhoAmI }) {
@@ -377,6 +394,11 @@ function OfferNow({ id, who }: { id: string; who: WhoAmI }) {
               {d.actions.map((a) => (
                 <li key={a.action_id}>
                   <strong>{a.name ?? a.action_id}</strong> <span class="muted">({a.action_id})</span> — priority {num(a.priority, 3)}, P(accept) {pct(a.propensity)}, value {money(a.value)}
+                  {a.content && (
+                    <div class="content-preview">
+                      {[a.content.title ?? a.content.subject, a.content.body ?? a.content.text].filter(Boolean).join(' — ')}
+                    </div>
+                  )}
                 </li>
               ))}
             </ol>
@@ -388,6 +410,7 @@ function OfferNow({ id, who }: { id: string; who: WhoAmI }) {
               {d.explanation.contact.cap_room ?? 'no cap'}
             </p>
           )}
+          <div class="table-scroll">
           <table class="plain candidates">
             <caption>Every candidate and why it was offered, ranked or dropped</caption>
             <thead>
@@ -403,22 +426,22 @@ function OfferNow({ id, who }: { id: string; who: WhoAmI }) {
               </tr>
             </thead>
             <tbody>
-              {(d.explanation?.candidates ?? []).map((c) => (
+              {shownCandidates(d).map((c) => (
                 <tr key={c.action_id} class={'stage-' + c.stage}>
                   <th scope="row">{c.action_id}</th>
                   <td>
-                    <span class={'pill ' + (c.stage === 'chosen' ? 'good' : c.priority !== undefined ? '' : 'bad')}>{stageNames[c.stage] ?? 'Dropped at ' + label(c.stage)}</span>
+                    <span class={'pill ' + (c.stage === 'chosen' ? 'good' : c.priority !== undefined ? '' : 'bad')}>{stageNames[c.stage] ?? 'Dropped: ' + label(c.stage).toLowerCase()}</span>
                   </td>
                   <td class="why">
                     {c.reason ?? (c.stage === 'chosen' ? 'highest priority within the limits' : '')}
                     {c.rule && (
                       <div class="rule">
                         <code>{c.rule}</code>
-                        {c.origin && <span class="muted small"> — {c.origin}{c.line ? `:${c.line}` : ''}</span>}
+                        {c.origin && <span class="muted small"> — {c.origin}{c.line ? `, line ${c.line}` : ''}</span>}
                       </div>
                     )}
                     {c.values && Object.keys(c.values).length > 0 && (
-                      <div class="muted small">{Object.entries(c.values).map(([k, v]) => `${k} = ${v}`).join(', ')}</div>
+                      <div class="muted small">{Object.entries(c.values).map(([k, v]) => `${k} = ${short(v)}`).join(', ')}</div>
                     )}
                   </td>
                   <td class="num">{c.propensity !== undefined ? num(c.propensity, 2) : ''}</td>
@@ -430,10 +453,41 @@ function OfferNow({ id, who }: { id: string; who: WhoAmI }) {
               ))}
             </tbody>
           </table>
+          </div>
+          {noTreatment(d).length > 0 && (
+            <details class="more">
+              <summary>
+                {noTreatment(d).length} more actions have no treatment for {d.channel}
+              </summary>
+              <p class="small">{noTreatment(d).map((c) => c.action_id).join(', ')}</p>
+            </details>
+          )}
         </div>
       )}
     </Section>
   );
+}
+
+const stageOrder = ['chosen'];
+
+// Offered first, then the scored ones by priority, then the dropped ones in pipeline order;
+// actions without a treatment for the channel are summarised below the table.
+function shownCandidates(d: Decision): Candidate[] {
+  const all = (d.explanation?.candidates ?? []).filter((c) => !(c.stage === 'channel' && !c.rule));
+  const rank = (c: Candidate) => (stageOrder.includes(c.stage) ? stageOrder.indexOf(c.stage) : c.priority !== undefined ? 3 : 4);
+  return all
+    .map((c, i) => ({ c, i }))
+    .sort((a, b) => rank(a.c) - rank(b.c) || (b.c.priority ?? -1) - (a.c.priority ?? -1) || a.i - b.i)
+    .map((x) => x.c);
+}
+
+function noTreatment(d: Decision): Candidate[] {
+  return (d.explanation?.candidates ?? []).filter((c) => c.stage === 'channel' && !c.rule);
+}
+
+function short(v: string): string {
+  const n = Number(v);
+  return v !== '' && Number.isFinite(n) && /\.\d{3,}/.test(v) ? num(n, 2) : v;
 }
 
 function parseDrivers(v: unknown): { name: string; weight: number }[] {

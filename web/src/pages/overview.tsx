@@ -5,24 +5,23 @@ import { big, num, pct, when } from '../format';
 import { Bar, Empty, ErrorBox, Interval, Loading, Section, Tile } from '../ui';
 
 export interface Rate {
-  n: number;
   value: number;
-  ci95?: [number, number];
+  ci95: [number, number];
 }
 
 export interface UpliftArm {
   n: number;
-  acceptance?: Rate;
-  conversion?: Rate;
-  churn?: Rate;
-  revenue?: Rate;
+  acceptance: number;
+  conversion: number;
+  churn: number | null;
+  revenue: number | null;
 }
 
 export interface UpliftRow {
   action_id?: string;
   target: UpliftArm;
   control: UpliftArm;
-  uplift: { acceptance?: Rate; conversion?: Rate; churn?: Rate; revenue?: Rate };
+  uplift: { acceptance: Rate | null; conversion: Rate | null; churn: Rate | null; revenue: Rate | null };
 }
 
 export interface Overview {
@@ -36,7 +35,7 @@ export interface Overview {
   rates: { shown: number; accepted: number; converted: number; acceptance: number | null; conversion: number | null };
   uplift: { since: string; control_share?: number; overall?: UpliftRow; actions: UpliftRow[]; error?: string };
   top_actions: { action_id: string; name: string; shown: number; accepted: number; converted: number; acceptance: number | null; conversion: number | null }[];
-  channels: { channel: string; contacts_today: number; cap_per_day: number | null; capacity: number | null; capacity_period: string | null; capacity_used: number | null }[];
+  channels: { channel: string; contacts_today: number; cap_per_day: number | null; caps?: { max: number; window_hours: number; all_channels: boolean }[]; capacity: number | null; capacity_period: string | null; capacity_used: number | null }[];
 }
 
 // Live: the overview is polled every 2 s (while the tab is visible); each answer also carries the
@@ -100,10 +99,11 @@ export function Overview() {
         <Tile label="Decisions / s" value={data.decisions_per_second === null ? '…' : num(data.decisions_per_second, 1)} hint={`last ${data.window_seconds} s`} />
         <Tile label="Acceptance" value={pct(data.rates.acceptance)} hint={`${big(data.rates.accepted)} of ${big(data.rates.shown)} shown`} />
         <Tile label="Conversion" value={pct(data.rates.conversion)} hint={`${big(data.rates.converted)} converted`} />
-        <Tile label="Subscribers" value={big(data.subscribers)} hint={`${big(data.totals.events)} events applied`} />
+        <Tile label="Subscribers" value={big(data.subscribers)} hint={`${big(data.totals.events)} events since the server started`} />
       </div>
 
       <div class="grid2">
+        <div class="stack">
         <Section title="Throughput" id="h-throughput">
           {series[0].length < 2 ? (
             <Empty title="Measuring…">The rates appear after a few seconds.</Empty>
@@ -118,42 +118,6 @@ export function Overview() {
             />
           )}
         </Section>
-
-        <Section title="Contacts per channel today" id="h-channels">
-          {data.channels.length === 0 ? (
-            <Empty title="No channels configured." />
-          ) : (
-            <table class="plain">
-              <thead>
-                <tr>
-                  <th scope="col">Channel</th>
-                  <th scope="col">Contacts</th>
-                  <th scope="col" class="wide">Against its limit</th>
-                </tr>
-              </thead>
-              <tbody>
-                {data.channels.map((c) => {
-                  const limit = c.capacity ?? c.cap_per_day ?? null;
-                  const used = c.capacity !== null ? c.capacity_used ?? c.contacts_today : c.contacts_today;
-                  const what = c.capacity !== null ? `capacity ${num(c.capacity)} per ${c.capacity_period ?? 'day'}` : c.cap_per_day !== null ? `cap ${num(c.cap_per_day)} per day` : 'no limit';
-                  return (
-                    <tr key={c.channel}>
-                      <th scope="row">{c.channel}</th>
-                      <td class="num">{num(c.contacts_today)}</td>
-                      <td>
-                        <Bar value={used} max={limit ?? Math.max(1, ...data.channels.map((x) => x.contacts_today))} tone={limit !== null && used >= limit ? 'bad' : ''} title={`${num(used)} used, ${what}`} />
-                        <span class="muted small">{what}</span>
-                      </td>
-                    </tr>
-                  );
-                })}
-              </tbody>
-            </table>
-          )}
-        </Section>
-      </div>
-
-      <div class="grid2">
         <Section title="Top actions" id="h-top">
           {data.top_actions.length === 0 ? (
             <Empty title="No action shown yet.">Decisions will fill this in.</Empty>
@@ -185,10 +149,46 @@ export function Overview() {
             </table>
           )}
         </Section>
-
+        </div>
+        <div class="stack">
+        <Section title="Contacts per channel today" id="h-channels">
+          {data.channels.length === 0 ? (
+            <Empty title="No channels configured." />
+          ) : (
+            <table class="plain">
+              <thead>
+                <tr>
+                  <th scope="col">Channel</th>
+                  <th scope="col">Contacts</th>
+                  <th scope="col" class="wide">Against its limit</th>
+                </tr>
+              </thead>
+              <tbody>
+                {data.channels.map((c) => {
+                  const limit = c.capacity ?? c.cap_per_day ?? null;
+                  const used = c.capacity !== null ? c.capacity_used ?? c.contacts_today : c.contacts_today;
+                  const caps = (c.caps ?? []).filter((k) => !k.all_channels).map((k) => `${k.max} per ${window(k.window_hours)}`);
+                  const what = [c.capacity !== null ? `capacity ${num(c.capacity)} per ${c.capacity_period ?? 'day'}` : '', caps.length ? `at most ${caps.join(', ')} per subscriber` : ''].filter(Boolean).join(' · ') || 'no channel limit';
+                  return (
+                    <tr key={c.channel}>
+                      <th scope="row">{c.channel}</th>
+                      <td class="num">{num(c.contacts_today)}</td>
+                      <td>
+                        <Bar value={used} max={limit ?? Math.max(1, ...data.channels.map((x) => x.contacts_today))} tone={limit !== null && used >= limit ? 'bad' : ''} title={`${num(used)} used, ${what}`} />
+                        <span class="muted small">{what}</span>
+                      </td>
+                    </tr>
+                  );
+                })}
+              </tbody>
+            </table>
+          )}
+          {allChannelCaps(data).length > 0 && <p class="muted small">Across all channels: at most {allChannelCaps(data).join(', ')} per subscriber.</p>}
+        </Section>
         <Section title="Uplift against the control group" id="h-uplift">
           <UpliftTable uplift={u} />
         </Section>
+        </div>
       </div>
     </div>
   );
@@ -196,7 +196,8 @@ export function Overview() {
 
 export function UpliftTable({ uplift }: { uplift: Overview['uplift'] }) {
   if (uplift.error) return <Empty title="The uplift report is not available.">{uplift.error}</Empty>;
-  const rows = [...(uplift.overall ? [{ ...uplift.overall, action_id: 'All actions' }] : []), ...uplift.actions];
+  const actions = uplift.actions.filter((r) => r.target.n + r.control.n > 0).sort((a, b) => b.target.n - a.target.n);
+  const rows = [...(uplift.overall ? [{ ...uplift.overall, action_id: 'All actions' }] : []), ...actions];
   if (rows.length === 0 || !uplift.overall || uplift.overall.target.n === 0) {
     return <Empty title="No decisions in the period yet.">The uplift shows once target and control groups have outcomes.</Empty>;
   }
@@ -230,8 +231,8 @@ export function UpliftTable({ uplift }: { uplift: Overview['uplift'] }) {
             return (
               <tr key={r.action_id}>
                 <th scope="row">{r.action_id}</th>
-                <td class="num" title={`${num(r.target.n)} decisions`}>{pct(r.target.conversion?.value)}</td>
-                <td class="num" title={`${num(r.control.n)} decisions`}>{pct(r.control.conversion?.value)}</td>
+                <td class="num" title={`${num(r.target.n)} decisions`}>{pct(r.target.conversion)}</td>
+                <td class="num" title={`${num(r.control.n)} decisions`}>{pct(r.control.conversion)}</td>
                 <td>
                   {up && up.ci95 ? (
                     <>
@@ -252,4 +253,15 @@ export function UpliftTable({ uplift }: { uplift: Overview['uplift'] }) {
       </table>
     </>
   );
+}
+
+function window(hours: number): string {
+  if (hours % 24 === 0) return hours === 24 ? 'day' : `${hours / 24} days`;
+  return hours === 1 ? 'hour' : `${hours} h`;
+}
+
+function allChannelCaps(o: Overview): string[] {
+  const seen = new Set<string>();
+  for (const c of o.channels) for (const k of c.caps ?? []) if (k.all_channels) seen.add(`${k.max} contacts per ${window(k.window_hours)}`);
+  return [...seen];
 }

@@ -37,10 +37,10 @@ interface Report {
 // The grid's cells (value level × effort level) as segments.yaml names them by default; a cell
 // shared by two levels is drawn once across both.
 const gridCells: { tier: string; row: string; col: string; value: string; effort: string }[] = [
-  { tier: 'protect', row: '1 / 2', col: '1 / 2', value: 'high value', effort: 'low effort' },
-  { tier: 'balanced', row: '1 / 3', col: '2 / 3', value: 'high and mid value', effort: 'high effort' },
-  { tier: 'develop', row: '2 / 4', col: '1 / 2', value: 'mid and low value', effort: 'low effort' },
-  { tier: 'reduce_effort', row: '3 / 4', col: '2 / 3', value: 'low value', effort: 'high effort' },
+  { tier: 'protect', row: '1 / 2', col: '2 / 3', value: 'high value', effort: 'low effort' },
+  { tier: 'balanced', row: '1 / 3', col: '3 / 4', value: 'high and mid value', effort: 'high effort' },
+  { tier: 'develop', row: '2 / 4', col: '2 / 3', value: 'mid and low value', effort: 'low effort' },
+  { tier: 'reduce_effort', row: '3 / 4', col: '3 / 4', value: 'low value', effort: 'high effort' },
 ];
 
 export function Segments() {
@@ -78,12 +78,12 @@ export function Segments() {
         <Section title="Value × effort" id="h-grid">
           {defaultGrid ? (
             <div class="vgrid-wrap">
-              <div class="vgrid-y" aria-hidden="true">
-                <span>high value</span>
-                <span>mid</span>
-                <span>low value</span>
-              </div>
               <div class="vgrid" role="list" aria-label="Subscribers and revenue per cell of the value × effort grid">
+                <span class="vy" style={{ gridRow: '1', gridColumn: '1' }} aria-hidden="true">high value</span>
+                <span class="vy" style={{ gridRow: '2', gridColumn: '1' }} aria-hidden="true">mid value</span>
+                <span class="vy" style={{ gridRow: '3', gridColumn: '1' }} aria-hidden="true">low value</span>
+                <span class="vx" style={{ gridRow: '4', gridColumn: '2' }} aria-hidden="true">low effort</span>
+                <span class="vx" style={{ gridRow: '4', gridColumn: '3' }} aria-hidden="true">high effort</span>
                 {gridCells.map((c) => {
                   const f = tiers[c.tier];
                   const alpha = f ? 0.12 + 0.7 * (f.revenue_share / maxRevenueShare) : 0.04;
@@ -96,10 +96,7 @@ export function Segments() {
                   );
                 })}
               </div>
-              <div class="vgrid-x" aria-hidden="true">
-                <span>low effort</span>
-                <span>high effort</span>
-              </div>
+
             </div>
           ) : (
             <FigureTable rows={tiers} />
@@ -113,9 +110,9 @@ export function Segments() {
             <div><dt>CLV model</dt><dd>{d.clv?.status ?? '—'}</dd></div>
             <div><dt>Customers with a CLV</dt><dd>{big(d.clv?.customers)}</dd></div>
             <div><dt>Mean expected margin, 12 months</dt><dd>{money(d.clv?.mean_expected_12m)}</dd></div>
-            <div><dt>Churn scoring</dt><dd>{d.churn?.status ?? '—'}</dd></div>
+            <div class="wide-kv"><dt>Churn scoring</dt><dd class="small">{d.churn?.status ?? '—'}</dd></div>
             <div><dt>Scored</dt><dd>{big(d.churn?.scored)}</dd></div>
-            <div><dt>Mean churn risk</dt><dd>{pct(d.churn?.mean)}</dd></div>
+            <div><dt>Mean churn risk</dt><dd>{d.churn?.scored ? pct(d.churn?.mean) : '—'}</dd></div>
           </dl>
           <p class="muted small">Segment sizes over time: each run replaces the last report, so this page shows the latest run.</p>
         </Section>
