@@ -359,6 +359,11 @@ Result<Order> OrderStore::Transition(const TransitionRequest& req) {
                   "order " + o->id + " is " + std::string(OrderStateName(o->state)) +
                       " and cannot become " + std::string(OrderStateName(req.to)));
   }
+  if (!req.payment_id.empty() && !o->payment_id.empty() && req.payment_id != o->payment_id) {
+    return Status(ErrorCode::kFailedPrecondition,
+                  "payment " + req.payment_id.substr(0, 64) + " is not the payment of order " +
+                      o->id + " (" + o->payment_id + ")");
+  }
   const bool was_open = o->state == OrderState::kCreated;
   o->state = req.to;
   o->updated_at = req.at;

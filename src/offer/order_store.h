@@ -98,7 +98,8 @@ class OrderStore {
   // Applies one state change atomically. Errors, each leaving everything unchanged:
   //   kAlreadyExists       the event id was applied before (a replay)
   //   kNotFound            unknown order
-  //   kFailedPrecondition  the transition is not allowed (terminal state, created → created)
+  //   kFailedPrecondition  the transition is not allowed (terminal state, created → created),
+  //                        or req.payment_id differs from the order's payment id
   Result<Order> Transition(const TransitionRequest& req);
 
   // Erases the personal fields of every order of `subscriber_id`: subscriber_id becomes

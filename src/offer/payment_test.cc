@@ -144,6 +144,12 @@ TEST_F(WebhookTest, UnknownOrderAndIllegalTransitionAreRefused) {
   EXPECT_EQ(unknown.error, WebhookError::kUnknownOrder);
   EXPECT_EQ(unknown.status.field(), "/order_id");
   EXPECT_FALSE(*store_->EventSeen("evt_9"));
+  ASSERT_TRUE(store_->SetPaymentId("ord_1", "pay_1").ok());
+  // An event about another payment of the order: refused.
+  const std::string other = R"({"event_id":"evt_o","payment_id":"pay_other","order_id":"ord_1",)"
+                            R"("status":"succeeded","created":1})";
+  EXPECT_EQ(Send(other).error, WebhookError::kIllegalTransition);
+  EXPECT_EQ(store_->Get("ord_1")->state, OrderState::kCreated);
   ASSERT_TRUE(Send(Event("evt_1", "ord_1")).ok());
   const std::string before = Snapshot();
   // A second, different event for a paid order: illegal, nothing changes, id not recorded.

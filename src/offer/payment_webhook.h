@@ -10,7 +10,8 @@
 //      JSON pointer)
 //   4. the event id was not applied before (durable, in the order store) → kReplay
 //   5. the order exists                                            → kUnknownOrder
-//   6. the order may move to paid / failed (it is still created)   → kIllegalTransition
+//   6. the order may move to paid / failed (it is still created, and the event's payment_id
+//      is the order's payment, when it has one)                    → kIllegalTransition
 // A malformed timestamp header is kStaleTimestamp's sibling kMalformed (field: the header).
 //
 // Thread-safety: Handle may be called from any thread.
