@@ -10,7 +10,7 @@ Result<Config> Config::Parse(std::string_view yaml_text, std::string_view file) 
   KAIROS_ASSIGN_OR_RETURN(YAML::Node root, ParseYaml(yaml_text, file));
   Config c;
   if (root.IsNull()) return c;  // an empty file means all defaults
-  KAIROS_RETURN_IF_ERROR(CheckKeys(file, root, {"server", "store", "durability", "ingest", "auth", "metrics"}, "kairos.yaml"));
+  KAIROS_RETURN_IF_ERROR(CheckKeys(file, root, {"server", "store", "durability", "ingest", "auth", "metrics", "console"}, "kairos.yaml"));
   if (const YAML::Node s = root["server"]) {
     KAIROS_RETURN_IF_ERROR(CheckKeys(file, s, {"host", "port", "threads", "max_body_bytes", "max_batch_events", "idle_timeout", "max_header_bytes", "max_json_depth", "max_string_bytes", "request_timeout", "max_connections", "tls"}, "server"));
     if (s["host"]) { KAIROS_ASSIGN_OR_RETURN(c.server.host, YamlString(file, s["host"], "server.host")); }
@@ -107,6 +107,10 @@ Result<Config> Config::Parse(std::string_view yaml_text, std::string_view file) 
       }
     }
   }
+  if (const YAML::Node k = root["console"]) {
+    KAIROS_RETURN_IF_ERROR(CheckKeys(file, k, {"dir"}, "console"));
+    if (k["dir"]) { KAIROS_ASSIGN_OR_RETURN(c.console.dir, YamlString(file, k["dir"], "console.dir")); }
+  }
   if (const YAML::Node m = root["metrics"]) {
     KAIROS_RETURN_IF_ERROR(CheckKeys(file, m, {"public"}, "metrics"));
     if (m["public"]) {
@@ -121,7 +125,7 @@ Result<Config> Config::Load(const std::string& path) {
   KAIROS_ASSIGN_OR_RETURN(Config c, Parse(text, path));
   // TLS files are named relative to the workspace, the folder of kairos.yaml.
   const std::filesystem::path dir = std::filesystem::path(path).parent_path();
-  for (std::string* f : {&c.server.tls_cert, &c.server.tls_key}) {
+  for (std::string* f : {&c.server.tls_cert, &c.server.tls_key, &c.console.dir}) {
     if (!f->empty() && std::filesystem::path(*f).is_relative()) *f = (dir / *f).string();
   }
   return c;

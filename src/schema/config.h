@@ -54,8 +54,15 @@ struct AuthConfig {
   bool metrics_public = false;       // /metrics without a key (for a scraper on a private network)
 };
 
+// The operator console's built files (index.html, assets/); empty = next to the kairos binary
+// (<exe dir>/../web/dist). Relative paths are relative to the workspace.
+struct ConsoleConfig {
+  std::string dir;
+};
+
 struct Config {
   ServerConfig server;
+  ConsoleConfig console;
   AuthConfig auth;
   StoreConfig store;
   Durability durability = Durability::kGroup;

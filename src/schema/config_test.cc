@@ -69,5 +69,17 @@ TEST(Config, InputLimitsAndTls) {
   EXPECT_NE(c.status().message().find("unknown key \"ca\""), std::string::npos);
 }
 
+TEST(Config, ConsoleDir) {
+  auto c = Config::Parse(DefaultConfigYaml(), "kairos.yaml");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_TRUE(c->console.dir.empty());  // next to the binary
+  c = Config::Parse("console:\n  dir: /srv/kairos/console\n", "kairos.yaml");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->console.dir, "/srv/kairos/console");
+  c = Config::Parse("console:\n  path: x\n", "kairos.yaml");
+  ASSERT_FALSE(c.ok());
+  EXPECT_NE(c.status().message().find("unknown key \"path\""), std::string::npos) << c.status().message();
+}
+
 }  // namespace
 }  // namespace kairos

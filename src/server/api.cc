@@ -12,6 +12,7 @@
 #include "segment/segment_job.h"
 #include "server/http_json.h"
 #include "server/openapi.h"
+#include "server/static_files.h"
 
 namespace kairos {
 namespace {
@@ -133,7 +134,12 @@ Api::Api(const ServerOptions& options, const Clock* clock, const HttpMetrics* me
       metrics_(metrics),
       auth_(auth),
       audit_(options.audit_path),
-      openapi_(OpenApiJson(options.max_body_bytes, options.max_batch_events)) {}
+      openapi_(OpenApiJson(options.max_body_bytes, options.max_batch_events)),
+      console_(clock) {
+  std::error_code ec;
+  const std::filesystem::path exe = std::filesystem::read_symlink("/proc/self/exe", ec);
+  if (!ec) exe_path_ = exe.string();
+}
 
 bool Api::IsBlocking(const RouteMatch& match) const {
   return match.kind == RouteMatch::Kind::kFound && match.route->blocking && engine() != nullptr;
@@ -142,6 +148,8 @@ bool Api::IsBlocking(const RouteMatch& match) const {
 HttpResponse Api::Handle(const RouteMatch& match, const HttpRequest& req) const {
   switch (match.kind) {
     case RouteMatch::Kind::kNotFound:
+      // Any other GET outside the API is the console (its files, or one of its pages).
+      if (ConsoleFiles::Serves(req.method, req.path)) return ConsoleFile(req);
       return ErrorResponse(404, ErrorCode::kNotFound, "no route for " + req.path);
     case RouteMatch::Kind::kMethodNotAllowed: {
       HttpResponse res = ErrorResponse(
@@ -182,6 +190,18 @@ HttpResponse Api::Handle(const RouteMatch& match, const HttpRequest& req) const 
       return WhoAmI(req);
     case RouteId::kGetAudit:
       return GetAudit(req);
+    case RouteId::kSearchSubscribers: {
+      ConsoleResponse c = console_.SearchSubscribers(req.query, engine);
+      HttpResponse res;
+      res.status = c.status;
+      res.body = std::move(c.body);
+      return res;
+    }
+    case RouteId::kGetConfig:
+      return GetConsoleConfig(match, engine);
+    case RouteId::kGetOverview:
+    case RouteId::kPutConfig:
+      break;
     case RouteId::kPostDecide:
     case RouteId::kPostResponses:
     case RouteId::kGetActions:
@@ -264,6 +284,15 @@ HttpResponse Api::Handle(const RouteMatch& match, const HttpRequest& req) const 
     }
     case RouteId::kGetUplift:
       return GetUplift(req, decisions);
+    case RouteId::kGetOverview: {
+      ConsoleResponse c = console_.Overview(engine, decisions);
+      HttpResponse res;
+      res.status = c.status;
+      res.body = std::move(c.body);
+      return res;
+    }
+    case RouteId::kPutConfig:
+      return PutConsoleConfig(match, req, engine, decisions);
     default:
       break;
   }
@@ -296,6 +325,50 @@ HttpResponse Api::WhoAmI(const HttpRequest& req) const {
   w.EndObject();
   HttpResponse res;
   res.body.assign(sb.GetString(), sb.GetSize());
+  return res;
+}
+
+HttpResponse Api::ConsoleFile(const HttpRequest& req) const {
+  // console.dir in kairos.yaml once the workspace is open, else next to this binary.
+  Engine* engine = this->engine();
+  const ConsoleFiles files(ConsoleFiles::Locate(engine ? engine->workspace().config.console.dir : "",
+                                                engine ? engine->workspace().dir : "", exe_path_));
+  StaticFile f = files.Get(req.path);
+  HttpResponse res;
+  res.status = f.status;
+  res.content_type = std::move(f.content_type);
+  res.body = std::move(f.body);
+  res.headers = std::move(f.headers);
+  return res;
+}
+
+HttpResponse Api::GetConsoleConfig(const RouteMatch& match, Engine* engine) const {
+  std::string file;
+  if (!PercentDecode(match.param, &file)) {
+    return ErrorResponse(400, ErrorCode::kInvalidArgument, "malformed percent-encoding in the file name", "file");
+  }
+  ConsoleResponse c = console_.GetConfig(file, engine->workspace().dir);
+  HttpResponse res;
+  res.status = c.status;
+  res.body = std::move(c.body);
+  return res;
+}
+
+HttpResponse Api::PutConsoleConfig(const RouteMatch& match, const HttpRequest& req, Engine* engine,
+                                   DecisionService* decisions) const {
+  std::string file;
+  if (!PercentDecode(match.param, &file)) {
+    return ErrorResponse(400, ErrorCode::kInvalidArgument, "malformed percent-encoding in the file name", "file");
+  }
+  std::string outcome;
+  ConsoleResponse c = console_.PutConfig(file, req.body, engine->workspace().dir, decisions, automation(), &outcome);
+  // Accepted or refused, a configuration change is audited with the key that asked for it.
+  Status audited = Audit(req, "config.write", file, outcome,
+                         "{\"bytes\":" + std::to_string(req.body.size()) + "}");
+  if (!audited.ok()) return ErrorResponse(audited);
+  HttpResponse res;
+  res.status = c.status;
+  res.body = std::move(c.body);
   return res;
 }
 

@@ -13,6 +13,7 @@
 #include "ingest/engine.h"
 #include "server/api_keys.h"
 #include "server/audit_log.h"
+#include "server/console_api.h"
 #include "server/metrics.h"
 #include "server/routes.h"
 #include "server/server.h"
@@ -89,6 +90,11 @@ class Api {
   void AutomationMetrics(PrometheusWriter& w) const;
   HttpResponse WhoAmI(const HttpRequest& req) const;
   HttpResponse GetAudit(const HttpRequest& req) const;
+  // The console: its files (GET of any non-API path) and its config editor.
+  HttpResponse ConsoleFile(const HttpRequest& req) const;
+  HttpResponse GetConsoleConfig(const RouteMatch& match, Engine* engine) const;
+  HttpResponse PutConsoleConfig(const RouteMatch& match, const HttpRequest& req, Engine* engine,
+                                DecisionService* decisions) const;
   // Writes an audit line for a change made through the API; false (and a 500 to answer) when
   // the line could not be made durable.
   Status Audit(const HttpRequest& req, std::string action, std::string target,
@@ -104,6 +110,8 @@ class Api {
   std::atomic<DecisionService*> decisions_{nullptr};
   std::atomic<Automation*> automation_{nullptr};
   std::atomic<bool> stopping_{false};
+  ConsoleApi console_;
+  std::string exe_path_;  // this binary, for the console next to it (../web/dist)
 };
 
 // Helpers shared with the network layer.

@@ -206,6 +206,33 @@ Operation OperationFor(RouteId id) {
               R"({"200":{"description":"{entries:[{ts, actor, role, action, target, outcome, detail}]}, newest first.",
 "content":{"application/json":{"schema":{"type":"object"}}}},
 "400":{"$ref":"#/components/responses/Error"}})"};
+    case RouteId::kGetOverview:
+      return {"consoleOverview", "reports", "", "",
+              R"({"200":{"description":"{as_of, window_seconds, subscribers, events_per_second, decisions_per_second, series:[{t, events_per_second, decisions_per_second}], totals:{events, decisions, actions_shown, responses}, rates:{shown, accepted, converted, acceptance, conversion}, uplift:{the uplift report}, top_actions:[{action_id, name, shown, accepted, converted, acceptance, conversion}], channels:[{channel, contacts_today, caps:[{max, window_hours, all_channels}], capacity, capacity_period, capacity_used}]}",
+"content":{"application/json":{"schema":{"type":"object"}}}},
+"default":{"$ref":"#/components/responses/Error"}})"};
+    case RouteId::kSearchSubscribers:
+      return {"searchSubscribers", "profiles",
+              R"([{"name":"prefix","in":"query","required":false,"schema":{"type":"string","maxLength":256}},
+{"name":"limit","in":"query","required":false,"schema":{"type":"integer","minimum":1,"maximum":100}}])", "",
+              R"({"200":{"description":"{prefix, subscribers:[ids, sorted], more}",
+"content":{"application/json":{"schema":{"type":"object"}}}},
+"400":{"$ref":"#/components/responses/Error"}})"};
+    case RouteId::kGetConfig:
+      return {"getConfigFile", "admin",
+              R"([{"name":"file","in":"path","required":true,"schema":{"type":"string","enum":["catalog.yaml","policies.yaml","triggers.yaml"]}}])", "",
+              R"({"200":{"description":"{file, exists, content}",
+"content":{"application/json":{"schema":{"type":"object"}}}},
+"404":{"$ref":"#/components/responses/Error"}})"};
+    case RouteId::kPutConfig:
+      return {"putConfigFile", "admin",
+              R"([{"name":"file","in":"path","required":true,"schema":{"type":"string","enum":["catalog.yaml","policies.yaml","triggers.yaml"]}}])",
+              R"({"required":true,"content":{"application/yaml":{"schema":{"type":"string"}}}})",
+              R"({"200":{"description":"{saved, file, reloaded, catalog_version, actions}",
+"content":{"application/json":{"schema":{"type":"object"}}}},
+"400":{"description":"Invalid: {error, problems:[{file, line, column, message}]}; nothing changed.",
+"content":{"application/json":{"schema":{"type":"object"}}}},
+"404":{"$ref":"#/components/responses/Error"}})"};
   }
   return {};
 }

@@ -53,6 +53,16 @@ constexpr auto kRoutes = std::to_array<Route>({
     {RouteId::kGetAudit, "GET", "/v1/admin/audit", false, false, Access::kAdmin,
      "The audit log (key operations, configuration changes, model imports, erasures), newest "
      "first; ?limit=N (default 100)"},
+    {RouteId::kGetOverview, "GET", "/v1/reports/overview", true, true, Access::kViewer,
+     "The console's overview: events/s and decisions/s over the last minute, acceptance and "
+     "conversion, uplift, top actions, contacts per channel today against capacity and caps"},
+    {RouteId::kSearchSubscribers, "GET", "/v1/subscribers", true, false, Access::kViewer,
+     "Subscriber ids starting with ?prefix= (sorted, at most ?limit=, 1..100, default 20)"},
+    {RouteId::kGetConfig, "GET", "/v1/admin/config/{file}", true, true, Access::kOperator,
+     "catalog.yaml, policies.yaml or triggers.yaml as text, for the console's editor"},
+    {RouteId::kPutConfig, "PUT", "/v1/admin/config/{file}", true, true, Access::kOperator,
+     "Replace catalog.yaml, policies.yaml or triggers.yaml: checked like kairos check, written "
+     "atomically and reloaded; on any problem nothing changes and the problems are listed"},
 });
 
 // Matches a path against one pattern segment by segment; on success stores the "{name}"

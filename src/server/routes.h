@@ -33,6 +33,10 @@ enum class RouteId {
   kPostRetryDelivery,
   kGetWhoAmI,
   kGetAudit,
+  kGetOverview,
+  kSearchSubscribers,
+  kGetConfig,
+  kPutConfig,
 };
 
 // Who may call a route. Roles nest: viewer ⊂ decision ⊂ admin and viewer ⊂ operator ⊂ admin

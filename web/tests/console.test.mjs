@@ -108,7 +108,7 @@ try {
   await shot(page, 'laptop-actions');
   await page.click('#action-DATA_5GB button:text("Edit")');
   await page.waitForSelector('.editor textarea');
-  await page.waitForFunction(() => document.querySelector('.editor textarea')?.value.length > 0);
+  await poll(page, () => document.querySelector('.editor textarea')?.value.length > 0);
   const original = await page.inputValue('.editor textarea');
   const selected = await page.evaluate(() => {
     const t = document.querySelector('.editor textarea');
@@ -305,14 +305,26 @@ async function newWatchedPage(viewport, key) {
 }
 
 async function waitForChart(page, scope, timeout) {
-  await page.waitForFunction(
-    (s) => {
-      const c = document.querySelector(`[aria-labelledby="${s.slice(1)}"] canvas`) ?? document.querySelector(`${s} ~ * canvas`);
+  await poll(
+    page,
+    (sel) => {
+      const c = document.querySelector(`[aria-labelledby="${sel.slice(1)}"] canvas`);
       return c !== null && c.width > 0 && c.height > 0 && c.getBoundingClientRect().width > 0;
     },
     scope,
-    { timeout },
+    timeout,
   );
+}
+
+// page.waitForFunction compiles its predicate with eval, which the console's
+// Content-Security-Policy forbids (as it should); page.evaluate does not need it.
+async function poll(page, fn, arg, timeout = 10000) {
+  const deadline = Date.now() + timeout;
+  for (;;) {
+    if (await page.evaluate(fn, arg)) return;
+    if (Date.now() > deadline) throw new Error('timed out waiting for ' + fn.toString().slice(0, 80));
+    await new Promise((r) => setTimeout(r, 100));
+  }
 }
 
 async function shot(page, name, fullPage = true) {
