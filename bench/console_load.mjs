@@ -77,12 +77,15 @@ for (let i = 0; i < runs; i++) {
   });
   await p.keyboard.press('Enter');
   await p.waitForSelector('.c360 .tiles');
-  const c = await p.evaluate(() => performance.now() - window.__t0);
+  const [c, fetched] = await p.evaluate(() => {
+    const r = performance.getEntriesByType('resource').find((e) => /\/v1\/subscribers\/[^?]+$/.test(e.name));
+    return [performance.now() - window.__t0, r ? r.responseEnd - window.__t0 : NaN];
+  });
   await p.waitForSelector('table.candidates tbody tr', { timeout: 30000 });
   const e = await p.evaluate(() => performance.now() - window.__t0);
   customer.push(c);
   explained.push(e);
-  console.log(`run ${i + 1}: overview ${o.toFixed(0)} ms${chart ? '' : ' (no chart: no rate samples yet)'}; customer 360 ${c.toFixed(0)} ms, with the explained decision ${e.toFixed(0)} ms`);
+  console.log(`run ${i + 1}: overview ${o.toFixed(0)} ms${chart ? '' : ' (no chart: no rate samples yet)'}; customer 360 ${c.toFixed(0)} ms (profile answered after ${fetched.toFixed(0)} ms), with the explained decision ${e.toFixed(0)} ms`);
   await p.context().close();
 }
 await browser.close();
