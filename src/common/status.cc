@@ -18,6 +18,7 @@ std::string_view ErrorCodeName(ErrorCode code) {
     case ErrorCode::kUnauthenticated: return "unauthenticated";
     case ErrorCode::kPermissionDenied: return "permission_denied";
     case ErrorCode::kRateLimited: return "rate_limited";
+    case ErrorCode::kTimeout: return "timeout";
   }
   return "internal";
 }

@@ -32,6 +32,7 @@ enum class ErrorCode {
   kUnauthenticated,    // no credentials, or credentials that identify no one (unknown, revoked)
   kPermissionDenied,   // authenticated, but the role may not do this
   kRateLimited,        // too many requests for the caller's rate limit; retry later
+  kTimeout,            // the client did not send its request within the allowed time
 };
 
 // Symbolic name of a code, e.g. "invalid_argument"; stable, used in JSON error objects.

@@ -11,6 +11,7 @@
 #include "schema/json_write.h"
 #include "segment/segment_job.h"
 #include "server/http_json.h"
+#include "server/input_limits.h"
 #include "server/openapi.h"
 #include "server/static_files.h"
 
@@ -160,6 +161,10 @@ HttpResponse Api::Handle(const RouteMatch& match, const HttpRequest& req) const 
     }
     case RouteMatch::Kind::kFound:
       break;
+  }
+  // Depth and string limits before any parser sees a JSON body (the models snapshot is binary).
+  if (match.route->id != RouteId::kPostModelsImport) {
+    if (std::optional<HttpResponse> bad = CheckJsonBodyLimits(req, options_, *metrics_)) return *bad;
   }
   Engine* engine = this->engine();
   if (match.route->needs_engine && engine == nullptr) return Unavailable();
@@ -422,6 +427,7 @@ HttpResponse Api::PostEvents(const HttpRequest& req, Engine* engine) const {
 
   int64_t lines = CountEventLines(req.body, options_.max_batch_events);
   if (lines > options_.max_batch_events) {
+    metrics_->CountLimit(InputLimit::kBatchEvents);
     return ErrorResponse(413, ErrorCode::kTooLarge,
                          "the batch has more than " + std::to_string(options_.max_batch_events) +
                              " events (server.max_batch_events); split it");

@@ -34,6 +34,8 @@ unsigned HttpStatusFor(ErrorCode code) {
       return 403;
     case ErrorCode::kRateLimited:
       return 429;
+    case ErrorCode::kTimeout:
+      return 408;
   }
   return 500;
 }

@@ -5,16 +5,25 @@
 #include <pthread.h>
 
 #include <algorithm>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/ssl/context.hpp>
+#include <boost/asio/ssl/error.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/thread_pool.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl/ssl_stream.hpp>
 #include <chrono>
+#include <filesystem>
 #include <exception>
 #include <latch>
 #include <limits>
@@ -27,6 +36,7 @@
 #include <vector>
 
 #include "server/api.h"
+#include "server/http_json.h"
 #include "server/metrics.h"
 #include "server/routes.h"
 
@@ -45,12 +55,25 @@ ServerOptions ServerOptions::FromConfig(const ServerConfig& config) {
   o.max_body_bytes = config.max_body_bytes;
   o.max_batch_events = config.max_batch_events;
   o.idle_timeout_ms = config.idle_timeout_ms;
+  o.max_header_bytes = config.max_header_bytes;
+  o.max_json_depth = config.max_json_depth;
+  o.max_string_bytes = config.max_string_bytes;
+  o.request_timeout_ms = config.request_timeout_ms;
+  o.max_connections = config.max_connections;
+  o.tls_cert = config.tls_cert;
+  o.tls_key = config.tls_key;
   return o;
 }
 
 namespace {
 
-class Session;
+// What Stop() needs of a connection, whatever its stream.
+class SessionBase {
+ public:
+  virtual ~SessionBase() = default;
+  // On stop: drops the connection unless a request is being served.
+  virtual void CloseIfIdle() = 0;
+};
 
 std::vector<std::string> RouteLabels() {
   std::vector<std::string> labels;
@@ -73,6 +96,8 @@ struct Shared {
   Authenticator auth;
   Api api;
   std::atomic<bool> stopping{false};
+  // Set by Start() when server.tls is configured: every connection then speaks TLS.
+  std::optional<asio::ssl::context> tls;
   // Runs Engine calls; created by Start(), joined by Stop() while the I/O threads still run so
   // that the responses it posts back are written.
   std::optional<asio::thread_pool> pool;
@@ -91,7 +116,7 @@ struct IoThread {
   std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work;
   // Live connections, for Stop(). Touched only on this thread. weak_ptr: a session may be
   // destroyed on a worker thread (last reference) without unregistering itself.
-  std::unordered_map<Session*, std::weak_ptr<Session>> sessions;
+  std::unordered_map<SessionBase*, std::weak_ptr<SessionBase>> sessions;
   std::thread thread;
 };
 
@@ -114,32 +139,91 @@ std::string_view PresentedKey(const HttpRequest& req) {
 // The target without its query string.
 std::string_view PathOf(std::string_view target) { return target.substr(0, target.find('?')); }
 
-class Session : public std::enable_shared_from_this<Session> {
+// True when a failed TLS handshake read an HTTP request instead of a ClientHello.
+bool IsPlainHttpOnTlsPort(const beast::error_code& ec) {
+  return ec.category() == asio::error::get_ssl_category() &&
+         ERR_GET_REASON(static_cast<unsigned long>(ec.value())) == SSL_R_HTTP_REQUEST;
+}
+
+// One connection. `Stream` is beast::tcp_stream (HTTP) or beast::ssl_stream<beast::tcp_stream>
+// (HTTPS, after a handshake); the HTTP handling is the same.
+template <class Stream>
+class Session : public SessionBase, public std::enable_shared_from_this<Session<Stream>> {
  public:
+  static constexpr bool kTls = !std::is_same_v<Stream, beast::tcp_stream>;
+
   Session(tcp::socket&& socket, Shared* shared, IoThread* home)
-      : shared_(shared), home_(home), stream_(std::move(socket)) {
+      : shared_(shared),
+        home_(home),
+        stream_(MakeStream(std::move(socket), shared)),
+        deadline_(stream_.get_executor()) {
     shared_->metrics.connections_accepted.Add();
     shared_->metrics.connections_open.Add(1);
   }
-  ~Session() { shared_->metrics.connections_open.Add(-1); }
+  ~Session() override { shared_->metrics.connections_open.Add(-1); }
 
   void Start() {
     beast::error_code ec;
     // Responses go out in one write; Nagle would hold the tail of one back for a delayed ACK.
-    stream_.socket().set_option(tcp::no_delay(true), ec);
-    ReadHeader();
+    Lowest().socket().set_option(tcp::no_delay(true), ec);
+    if constexpr (kTls) {
+      // The handshake counts towards the first request's deadline: a client that opens a TLS
+      // connection and stalls is dropped like one that stalls in its request head.
+      phase_ = Phase::kReading;
+      Lowest().expires_after(std::min(IdleTimeout(), RequestTimeout()));
+      stream_.async_handshake(asio::ssl::stream_base::server,
+                              [self = this->shared_from_this()](beast::error_code hec) {
+                                self->OnHandshake(hec);
+                              });
+    } else {
+      ReadHeader();
+    }
   }
 
-  // On stop: drops the connection unless a request is being served.
-  void CloseIfIdle() {
-    if (phase_ == Phase::kReading || phase_ == Phase::kLingering) stream_.close();
+  void CloseIfIdle() override {
+    if (phase_ == Phase::kReading || phase_ == Phase::kLingering) Lowest().close();
   }
 
  private:
   enum class Phase { kReading, kProcessing, kWriting, kLingering, kClosed };
 
+  static Stream MakeStream(tcp::socket&& socket, Shared* shared) {
+    if constexpr (kTls) {
+      return Stream(std::move(socket), *shared->tls);
+    } else {
+      return Stream(std::move(socket));
+    }
+  }
+
+  beast::tcp_stream& Lowest() { return beast::get_lowest_layer(stream_); }
+
   std::chrono::milliseconds IdleTimeout() const {
     return std::chrono::milliseconds(std::max<int64_t>(shared_->options.idle_timeout_ms, 1));
+  }
+  std::chrono::milliseconds RequestTimeout() const {
+    return std::chrono::milliseconds(std::max<int64_t>(shared_->options.request_timeout_ms, 1));
+  }
+
+  void OnHandshake(beast::error_code ec) {
+    if (!ec) return ReadHeader();
+    shared_->metrics.tls_handshake_failures.Add();
+    if (!IsPlainHttpOnTlsPort(ec) || shared_->stopping.load(std::memory_order_relaxed)) {
+      return Finish();
+    }
+    // A plain-HTTP client: say so in plain HTTP (what it can read), then close.
+    static const std::string kPlainHttpAnswer = [] {
+      const std::string body = ErrorJson(ErrorCode::kInvalidArgument,
+                                         "this port speaks HTTPS only (server.tls); use https://");
+      return "HTTP/1.1 400 Bad Request\r\nServer: kairos\r\nContent-Type: application/json\r\n"
+             "Connection: close\r\nContent-Length: " +
+             std::to_string(body.size()) + "\r\n\r\n" + body;
+    }();
+    phase_ = Phase::kWriting;
+    Lowest().expires_after(std::min(IdleTimeout(), std::chrono::milliseconds(2000)));
+    asio::async_write(Lowest().socket(), asio::buffer(kPlainHttpAnswer),
+                      [self = this->shared_from_this()](beast::error_code, size_t) {
+                        self->Finish();
+                      });
   }
 
   void ReadHeader() {
@@ -147,23 +231,61 @@ class Session : public std::enable_shared_from_this<Session> {
     request_ = HttpRequest();
     route_ = -1;
     linger_ = false;
+    timed_out_ = false;
+    // Between requests a connection may stay silent for the idle timeout; the request deadline
+    // starts with the first byte of the next request.
+    if (buffer_.size() > 0) return BeginRequest();
+    Lowest().expires_after(IdleTimeout());
+    stream_.async_read_some(buffer_.prepare(4096), [self = this->shared_from_this()](
+                                                       beast::error_code ec, size_t n) {
+      if (ec) return self->Finish();  // silent too long, closed by the peer, or stopped
+      self->buffer_.commit(n);
+      self->BeginRequest();
+    });
+  }
+
+  // Reads a request's head under both deadlines: the idle timeout and the whole-request
+  // deadline (server.request_timeout), which also bounds the body.
+  void BeginRequest() {
+    deadline_.expires_after(RequestTimeout());
+    deadline_.async_wait([weak = this->weak_from_this()](beast::error_code ec) {
+      if (ec) return;  // cancelled: the request was read in time (or the connection closed)
+      if (auto self = weak.lock()) self->OnDeadline();
+    });
     header_parser_.emplace();
     header_parser_->header_limit(static_cast<uint32_t>(
         std::clamp<int64_t>(shared_->options.max_header_bytes, 1024, 1 << 30)));
     // The Content-Length check is ours (a 413 with a message, before the body). Beast 1.74
     // treats an unset body limit as exceeded, so "unlimited" is spelled as the maximum.
     header_parser_->body_limit(std::numeric_limits<uint64_t>::max());
-    // One deadline for the whole head: a client trickling header bytes is dropped too.
-    stream_.expires_after(IdleTimeout());
+    Lowest().expires_after(IdleTimeout());
     http::async_read_header(
         stream_, buffer_, *header_parser_,
-        [self = shared_from_this()](beast::error_code ec, size_t) { self->OnHeader(ec); });
+        [self = this->shared_from_this()](beast::error_code ec, size_t) { self->OnHeader(ec); });
+  }
+
+  // The request deadline passed while the head or body was still arriving: stop reading; the
+  // pending read completes (aborted) and answers 408.
+  void OnDeadline() {
+    if (phase_ != Phase::kReading || timed_out_) return;
+    timed_out_ = true;
+    shared_->metrics.CountLimit(InputLimit::kRequestTimeout);
+    Lowest().cancel();
+  }
+
+  void RespondTimedOut() {
+    RespondAndClose(ErrorResponse(
+        408, ErrorCode::kTimeout,
+        "the request did not arrive within " + std::to_string(RequestTimeout().count()) +
+            " ms (server.request_timeout)"));
   }
 
   void OnHeader(beast::error_code ec) {
     if (ec) {
+      if (timed_out_) return RespondTimedOut();
       if (ec == http::error::header_limit) {
         shared_->metrics.requests_malformed.Add();
+        shared_->metrics.CountLimit(InputLimit::kHeaderBytes);
         return RespondAndClose(ErrorResponse(431, ErrorCode::kTooLarge,
                                              "request header larger than " +
                                                  std::to_string(shared_->options.max_header_bytes) +
@@ -219,6 +341,7 @@ class Session : public std::enable_shared_from_this<Session> {
     const int64_t limit = shared_->options.max_body_bytes;
     if (length && *length > static_cast<uint64_t>(limit)) {
       shared_->metrics.requests_too_large.Add();
+      shared_->metrics.CountLimit(InputLimit::kBodyBytes);
       return RespondAndClose(ErrorResponse(
           413, ErrorCode::kTooLarge,
           "request body of " + std::to_string(*length) + " bytes exceeds the limit of " +
@@ -232,10 +355,10 @@ class Session : public std::enable_shared_from_this<Session> {
     if (expect_continue && !body_parser_->is_done()) {
       // The client waits for this before sending the body (curl does for large uploads).
       continue_ = http::response<http::empty_body>(http::status::continue_, version_);
-      stream_.expires_after(IdleTimeout());
+      Lowest().expires_after(IdleTimeout());
       http::async_write(stream_, continue_,
-                        [self = shared_from_this()](beast::error_code ec, size_t) {
-                          if (ec) return self->Finish();
+                        [self = this->shared_from_this()](beast::error_code ec, size_t) {
+                          if (ec) return self->timed_out_ ? self->RespondTimedOut() : self->Finish();
                           self->ReadBody();
                         });
       return;
@@ -243,20 +366,22 @@ class Session : public std::enable_shared_from_this<Session> {
     ReadBody();
   }
 
-  // Reads the body piece by piece, renewing the deadline each time: an idle timeout, not a cap
-  // on the duration of a large upload.
+  // Reads the body piece by piece, renewing the idle timeout each time; the request deadline
+  // (armed in BeginRequest) bounds the whole.
   void ReadBody() {
     if (body_parser_->is_done()) return Dispatch();
-    stream_.expires_after(IdleTimeout());
+    Lowest().expires_after(IdleTimeout());
     http::async_read_some(
         stream_, buffer_, *body_parser_,
-        [self = shared_from_this()](beast::error_code ec, size_t) { self->OnBodyPart(ec); });
+        [self = this->shared_from_this()](beast::error_code ec, size_t) { self->OnBodyPart(ec); });
   }
 
   void OnBodyPart(beast::error_code ec) {
     if (ec) {
+      if (timed_out_) return RespondTimedOut();
       if (ec == http::error::body_limit) {
         shared_->metrics.requests_too_large.Add();
+        shared_->metrics.CountLimit(InputLimit::kBodyBytes);
         return RespondAndClose(ErrorResponse(413, ErrorCode::kTooLarge,
                                              "request body exceeds the limit of " +
                                                  std::to_string(shared_->options.max_body_bytes) +
@@ -275,6 +400,7 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void Dispatch() {
+    deadline_.cancel();
     request_.body = std::move(body_parser_->get().body());
     body_parser_.reset();
     if (!shared_->api.IsBlocking(match_)) return Respond(shared_->api.Handle(match_, request_));
@@ -284,7 +410,7 @@ class Session : public std::enable_shared_from_this<Session> {
     // read is pending), so the worker may read request_ and match_ without a lock.
     phase_ = Phase::kProcessing;
     shared_->metrics.engine_calls_in_flight.Add(1);
-    asio::post(*shared_->pool, [self = shared_from_this(),
+    asio::post(*shared_->pool, [self = this->shared_from_this(),
                                 home = stream_.get_executor()]() mutable {
       HttpResponse res;
       try {
@@ -315,6 +441,7 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void Respond(HttpResponse res) {
     phase_ = Phase::kWriting;
+    deadline_.cancel();
     bool keep_alive =
         keep_alive_ && !res.close && !shared_->stopping.load(std::memory_order_relaxed);
     response_ = http::response<http::string_body>(static_cast<http::status>(res.status), version_);
@@ -329,10 +456,10 @@ class Session : public std::enable_shared_from_this<Session> {
     // Counted before the write: once a client has its answer, /metrics already shows it.
     const auto elapsed = std::chrono::steady_clock::now() - started_;
     shared_->metrics.Record(route_, status_, std::chrono::duration<double>(elapsed).count());
-    stream_.expires_after(IdleTimeout());
+    Lowest().expires_after(IdleTimeout());
     http::async_write(
         stream_, response_,
-        [self = shared_from_this()](beast::error_code ec, size_t) { self->OnWritten(ec); });
+        [self = this->shared_from_this()](beast::error_code ec, size_t) { self->OnWritten(ec); });
   }
 
   void OnWritten(beast::error_code ec) {
@@ -356,16 +483,16 @@ class Session : public std::enable_shared_from_this<Session> {
   void Linger() {
     phase_ = Phase::kLingering;
     beast::error_code ec;
-    stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+    Lowest().socket().shutdown(tcp::socket::shutdown_send, ec);
     if (ec) return Finish();
-    stream_.expires_after(std::min(IdleTimeout(), std::chrono::milliseconds(2000)));
+    Lowest().expires_after(std::min(IdleTimeout(), std::chrono::milliseconds(2000)));
     DrainSome();
   }
 
   void DrainSome() {
     buffer_.clear();
     stream_.async_read_some(buffer_.prepare(16 << 10),
-                            [self = shared_from_this()](beast::error_code ec, size_t) {
+                            [self = this->shared_from_this()](beast::error_code ec, size_t) {
                               if (ec || self->shared_->stopping.load(std::memory_order_relaxed)) {
                                 return self->Finish();
                               }
@@ -377,14 +504,19 @@ class Session : public std::enable_shared_from_this<Session> {
     if (phase_ == Phase::kClosed) return;
     phase_ = Phase::kClosed;
     beast::error_code ec;
-    stream_.socket().shutdown(tcp::socket::shutdown_both, ec);
-    stream_.close();
+    deadline_.cancel();
+    Lowest().socket().shutdown(tcp::socket::shutdown_both, ec);
+    Lowest().close();
     home_->sessions.erase(this);
   }
 
   Shared* shared_;
   IoThread* home_;
-  beast::tcp_stream stream_;
+  Stream stream_;
+  // The whole-request deadline (server.request_timeout), armed when a request's first byte
+  // arrives, cancelled once it is read.
+  asio::steady_timer deadline_;
+  bool timed_out_ = false;
   beast::flat_buffer buffer_;
   Phase phase_ = Phase::kReading;
   std::optional<http::request_parser<http::empty_body>> header_parser_;
@@ -407,12 +539,60 @@ class Session : public std::enable_shared_from_this<Session> {
 void IoThread::CloseIdleSessions() {
   // Copy first: closing completes operations later (never inline), but do not rely on it while
   // iterating the map that Finish() edits.
-  std::vector<std::shared_ptr<Session>> live;
+  std::vector<std::shared_ptr<SessionBase>> live;
   live.reserve(sessions.size());
   for (auto& [ptr, weak] : sessions) {
     if (auto s = weak.lock()) live.push_back(std::move(s));
   }
   for (auto& s : live) s->CloseIfIdle();
+}
+
+// The TLS context of server.tls, when set: certificate chain and key from PEM files, TLS 1.2+.
+// Errors (kInvalidArgument) name the setting and the file.
+Status LoadTls(const ServerOptions& o, std::optional<asio::ssl::context>* out) {
+  if (o.tls_cert.empty() && o.tls_key.empty()) return Status::Ok();
+  if (o.tls_cert.empty() || o.tls_key.empty()) {
+    return InvalidArgument("server.tls needs both cert and key (PEM files)", "tls");
+  }
+  const std::pair<const char*, const std::string*> files[] = {{"server.tls.cert", &o.tls_cert},
+                                                              {"server.tls.key", &o.tls_key}};
+  for (const auto& [what, path] : files) {
+    std::error_code fec;
+    if (!std::filesystem::is_regular_file(*path, fec)) {
+      return InvalidArgument(std::string(what) + ": " + *path + ": no such file", what);
+    }
+  }
+  asio::ssl::context ctx(asio::ssl::context::tls_server);
+  ctx.set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
+                  asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 |
+                  asio::ssl::context::no_tlsv1_1 | asio::ssl::context::single_dh_use);
+  beast::error_code ec;
+  ctx.use_certificate_chain_file(o.tls_cert, ec);
+  if (ec) {
+    return InvalidArgument("server.tls.cert: " + o.tls_cert +
+                               ": not a readable PEM certificate (" + ec.message() + ")",
+                           "server.tls.cert");
+  }
+  ctx.use_private_key_file(o.tls_key, asio::ssl::context::pem, ec);
+  if (ec && ec.category() == asio::error::get_ssl_category() &&
+      ERR_GET_REASON(static_cast<unsigned long>(ec.value())) == X509_R_KEY_VALUES_MISMATCH) {
+    return InvalidArgument("server.tls.key: " + o.tls_key + ": does not match the certificate " +
+                               o.tls_cert,
+                           "server.tls.key");
+  }
+  if (ec) {
+    return InvalidArgument("server.tls.key: " + o.tls_key +
+                               ": not a readable, unencrypted PEM private key (" + ec.message() +
+                               ")",
+                           "server.tls.key");
+  }
+  if (SSL_CTX_check_private_key(ctx.native_handle()) != 1) {
+    return InvalidArgument("server.tls.key: " + o.tls_key + ": does not match the certificate " +
+                               o.tls_cert,
+                           "server.tls.key");
+  }
+  out->emplace(std::move(ctx));
+  return Status::Ok();
 }
 
 }  // namespace
@@ -435,6 +615,7 @@ class Server::Impl {
 
   void Accept();
   void StartSession(IoThread* home, tcp::socket socket);
+  void RefuseConnection(tcp::socket socket);
 
   // Declaration order is destruction order in reverse: threads and sockets go before the state
   // they use.
@@ -462,6 +643,7 @@ Result<int> Server::Impl::Start() {
   }
   int threads = o.threads > 0 ? o.threads : static_cast<int>(std::thread::hardware_concurrency());
   threads = std::max(threads, 1);
+  if (Status s = LoadTls(o, &shared_.tls); !s.ok()) return s;
 
   std::vector<std::unique_ptr<IoThread>> io;
   for (int i = 0; i < threads; ++i) io.push_back(std::make_unique<IoThread>());
@@ -521,9 +703,40 @@ void Server::Impl::Accept() {
 void Server::Impl::StartSession(IoThread* home, tcp::socket socket) {
   // Stop() may have closed this thread's sessions already; do not start a new one after it.
   if (shared_.stopping.load()) return;
-  auto session = std::make_shared<Session>(std::move(socket), &shared_, home);
-  home->sessions.emplace(session.get(), session);
-  session->Start();
+  if (shared_.metrics.connections_open.Value() >= shared_.options.max_connections) {
+    return RefuseConnection(std::move(socket));
+  }
+  if (shared_.tls) {
+    auto session = std::make_shared<Session<beast::ssl_stream<beast::tcp_stream>>>(
+        std::move(socket), &shared_, home);
+    home->sessions.emplace(session.get(), session);
+    session->Start();
+  } else {
+    auto session = std::make_shared<Session<beast::tcp_stream>>(std::move(socket), &shared_, home);
+    home->sessions.emplace(session.get(), session);
+    session->Start();
+  }
+}
+
+// Over server.max_connections: a plain-HTTP client gets a short 503 (best effort: a fresh
+// socket's send buffer takes it without blocking); a TLS one is just closed.
+void Server::Impl::RefuseConnection(tcp::socket socket) {
+  shared_.metrics.CountLimit(InputLimit::kConnections);
+  beast::error_code ec;
+  if (!shared_.tls) {
+    static const std::string kAnswer = [] {
+      const std::string body =
+          ErrorJson(ErrorCode::kUnavailable,
+                    "too many open connections (server.max_connections); retry shortly");
+      return "HTTP/1.1 503 Service Unavailable\r\nServer: kairos\r\nContent-Type: "
+             "application/json\r\nConnection: close\r\nRetry-After: 1\r\nContent-Length: " +
+             std::to_string(body.size()) + "\r\n\r\n" + body;
+    }();
+    socket.non_blocking(true, ec);
+    socket.write_some(asio::buffer(kAnswer), ec);
+  }
+  socket.shutdown(tcp::socket::shutdown_send, ec);
+  socket.close(ec);
 }
 
 void Server::Impl::Stop() {

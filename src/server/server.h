@@ -35,6 +35,15 @@ struct ServerOptions {
   int64_t max_batch_events = 100000;    // more NDJSON lines → 413
   int64_t idle_timeout_ms = 30000;      // a connection silent (or too slow) this long is closed
   int64_t max_header_bytes = 16 << 10;  // larger request head → 431
+  int64_t max_json_depth = 32;          // JSON bodies nested deeper → 400 naming the pointer
+  int64_t max_string_bytes = 64 << 10;  // a longer JSON string → 400 naming its field
+  // A request's head and body (and, with TLS, the handshake) must arrive within this, counted
+  // from its first byte → 408 and closed: a slow client cannot hold a connection forever.
+  int64_t request_timeout_ms = 60000;
+  int64_t max_connections = 10000;  // open connections beyond this → 503, closed at once
+  // HTTPS only on the port when set: PEM certificate chain and unencrypted private key.
+  std::string tls_cert;
+  std::string tls_key;
   // API keys (KeyFile) and the audit log, normally <workspace>/keys.json and audit.log. With no
   // keys file every route but the public ones answers 401.
   std::string keys_path;
@@ -56,8 +65,10 @@ class Server {
   Server& operator=(const Server&) = delete;
 
   // Binds host:port and starts the I/O and worker threads. Returns the bound port (useful with
-  // port 0). Errors: kInvalidArgument (host is not an IP address), kIoError (bind/listen
-  // failed, e.g. the port is taken), kFailedPrecondition (already started or stopped).
+  // port 0). Errors: kInvalidArgument (host is not an IP address; a TLS certificate or key
+  // that is missing, unreadable, not PEM or not a pair — the message names the file), kIoError
+  // (bind/listen failed, e.g. the port is taken), kFailedPrecondition (already started or
+  // stopped).
   Result<int> Start();
 
   // Until an engine is attached, /readyz and every /v1/ route except the OpenAPI document
