@@ -13,6 +13,7 @@
 #include "ingest/engine.h"
 #include "schema/workspace.h"
 #include "segment/segment_job.h"
+#include "app/offer_stack.h"
 #include "server/api_keys.h"
 #include "server/audit_log.h"
 #include "server/server.h"
@@ -77,9 +78,21 @@ int RunServe(const ServeArgs& args) {
     return Fail(automation.status().message());
   }
   (*automation)->Start();
+  // Offer links and QR codes point at this server unless kairos.yaml names a public URL.
+  const std::string self_url = std::string(options.tls_cert.empty() ? "http" : "https") + "://" +
+                               (options.host == "0.0.0.0" ? std::string("127.0.0.1") : options.host) +
+                               ":" + std::to_string(*port);
+  auto offers = OfferStack::Open(*ws, &decisions, &clock,
+                                 ws->config.offers_base_url.empty() ? self_url : ws->config.offers_base_url,
+                                 self_url);
+  if (!offers.ok()) {
+    server.Stop();
+    return Fail(offers.status().message());
+  }
   server.AttachEngine(engine->get());
   server.AttachDecisions(&decisions);
   server.AttachAutomation(automation->get());
+  server.AttachOffers((*offers)->routes.get());
   std::printf("ready: %lld subscribers, %lld events replayed from the WAL in %lld ms; %zu actions, %zu triggers, "
               "%zu journeys\n",
               static_cast<long long>(st.subscribers), static_cast<long long>(st.recovered_events),
@@ -98,7 +111,8 @@ int RunServe(const ServeArgs& args) {
     std::string last_error;
     while (!maintenance_cv.wait_for(lock, std::chrono::seconds(1), [&] { return stopping; })) {
       lock.unlock();
-      const Status s = decisions.Maintain();
+      Status s = decisions.Maintain();
+      if (s.ok()) s = (*offers)->Maintain(clock.Now());
       if (!s.ok() && s.message() != last_error) std::fprintf(stderr, "maintenance: %s\n", s.message().c_str());
       last_error = s.ok() ? "" : s.message();
       lock.lock();
@@ -154,6 +168,7 @@ int RunServe(const ServeArgs& args) {
   (*automation)->Stop();  // no new decisions from triggers or journeys; the outbox keeps the rest
   if (Status s = decisions.SaveModels(); !s.ok()) std::fprintf(stderr, "saving the models: %s\n", s.message().c_str());
   automation->reset();
+  offers->reset();  // the payment provider's worker stops; pending webhooks are retried by nobody
   engine->reset();  // checkpoint: the next start replays nothing
   return 0;
 }

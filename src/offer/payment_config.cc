@@ -46,6 +46,8 @@ Status ValidatePaymentsConfig(const PaymentsConfig& c) {
   if (c.http_timeout_ms <= 0) {
     return InvalidArgument("payments.http_timeout: must be positive", "payments.http_timeout");
   }
+  // Empty: `kairos serve` points the provider at its own /v1/payments/webhook.
+  if (c.webhook_url.empty()) return Status::Ok();
   auto url = channel::ParseHttpUrl(c.webhook_url, "payments.webhook_url");
   return url.ok() ? Status::Ok() : url.status();
 }

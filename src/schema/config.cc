@@ -10,7 +10,7 @@ Result<Config> Config::Parse(std::string_view yaml_text, std::string_view file) 
   KAIROS_ASSIGN_OR_RETURN(YAML::Node root, ParseYaml(yaml_text, file));
   Config c;
   if (root.IsNull()) return c;  // an empty file means all defaults
-  KAIROS_RETURN_IF_ERROR(CheckKeys(file, root, {"server", "store", "durability", "ingest", "auth", "metrics", "console"}, "kairos.yaml"));
+  KAIROS_RETURN_IF_ERROR(CheckKeys(file, root, {"server", "store", "durability", "ingest", "auth", "metrics", "console", "offers", "payments"}, "kairos.yaml"));
   if (const YAML::Node s = root["server"]) {
     KAIROS_RETURN_IF_ERROR(CheckKeys(file, s, {"host", "port", "threads", "max_body_bytes", "max_batch_events", "idle_timeout", "max_header_bytes", "max_json_depth", "max_string_bytes", "request_timeout", "max_connections", "tls"}, "server"));
     if (s["host"]) { KAIROS_ASSIGN_OR_RETURN(c.server.host, YamlString(file, s["host"], "server.host")); }
@@ -110,6 +110,16 @@ Result<Config> Config::Parse(std::string_view yaml_text, std::string_view file) 
   if (const YAML::Node k = root["console"]) {
     KAIROS_RETURN_IF_ERROR(CheckKeys(file, k, {"dir"}, "console"));
     if (k["dir"]) { KAIROS_ASSIGN_OR_RETURN(c.console.dir, YamlString(file, k["dir"], "console.dir")); }
+  }
+  if (const YAML::Node o = root["offers"]) {
+    KAIROS_RETURN_IF_ERROR(CheckKeys(file, o, {"base_url"}, "offers"));
+    if (o["base_url"]) {
+      KAIROS_ASSIGN_OR_RETURN(c.offers_base_url, YamlString(file, o["base_url"], "offers.base_url"));
+      if (c.offers_base_url.rfind("http://", 0) != 0 && c.offers_base_url.rfind("https://", 0) != 0) {
+        return YamlError(file, o["base_url"], "offers.base_url must start with http:// or https://");
+      }
+      while (!c.offers_base_url.empty() && c.offers_base_url.back() == '/') c.offers_base_url.pop_back();
+    }
   }
   if (const YAML::Node m = root["metrics"]) {
     KAIROS_RETURN_IF_ERROR(CheckKeys(file, m, {"public"}, "metrics"));

@@ -67,6 +67,10 @@ struct Config {
   StoreConfig store;
   Durability durability = Durability::kGroup;
   IngestConfig ingest;
+  // offers.base_url: where customers reach Kairos (links, QR codes); empty = this server.
+  std::string offers_base_url;
+  // The payments: section is the offer module's (offer/payment_config.h); listed here so that
+  // the file's own check accepts it.
 
   static Result<Config> Parse(std::string_view yaml_text, std::string_view file_name);
   static Result<Config> Load(const std::string& path);

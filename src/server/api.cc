@@ -195,6 +195,19 @@ HttpResponse Api::Handle(const RouteMatch& match, const HttpRequest& req) const 
       return WhoAmI(req);
     case RouteId::kGetAudit:
       return GetAudit(req);
+    case RouteId::kGetSubscriberExport:
+      return GetSubscriberExport(match, req, engine);
+    case RouteId::kDeleteSubscriber:
+      return DeleteSubscriber(match, req, engine);
+    case RouteId::kPostOfferLink:
+    case RouteId::kGetOfferPage:
+    case RouteId::kGetOfferQrPng:
+    case RouteId::kGetOfferQrSvg:
+    case RouteId::kPostOfferAccept:
+    case RouteId::kGetOrders:
+    case RouteId::kGetOrder:
+    case RouteId::kPostPaymentWebhook:
+      return HandleOffers(match, req);
     case RouteId::kSearchSubscribers: {
       ConsoleResponse c = console_.SearchSubscribers(req.query, engine);
       HttpResponse res;
@@ -315,6 +328,31 @@ Status Api::Audit(const HttpRequest& req, std::string action, std::string target
   e.outcome = std::move(outcome);
   e.detail_json = std::move(detail_json);
   return audit_.Append(e, clock_->Now());
+}
+
+HttpResponse Api::HandleOffers(const RouteMatch& match, const HttpRequest& req) const {
+  const OfferRoutes* offers = this->offers();
+  if (offers == nullptr) return Unavailable();
+  switch (match.route->id) {
+    case RouteId::kPostOfferLink:
+      return offers->CreateLink(req);
+    case RouteId::kGetOfferPage:
+      return offers->LandingPage(match.param);
+    case RouteId::kGetOfferQrPng:
+      return offers->QrCode(match.param, true);
+    case RouteId::kGetOfferQrSvg:
+      return offers->QrCode(match.param, false);
+    case RouteId::kPostOfferAccept:
+      return offers->Accept(req, match.param);
+    case RouteId::kGetOrders:
+      return offers->ListOrders(req);
+    case RouteId::kGetOrder:
+      return offers->GetOrder(match.param);
+    case RouteId::kPostPaymentWebhook:
+      return offers->PaymentWebhook(req);
+    default:
+      return ErrorResponse(500, ErrorCode::kInternal, "route without a handler");
+  }
 }
 
 HttpResponse Api::WhoAmI(const HttpRequest& req) const {
@@ -631,6 +669,7 @@ HttpResponse Api::Metrics(Engine* engine) const {
     w.Family("kairos_api_keys", "gauge", "API keys in force (not revoked).");
     w.Sample("kairos_api_keys", {}, static_cast<double>(auth_->active_keys()));
   }
+  if (const OfferRoutes* offers = this->offers()) offers->Metrics(w);
   if (engine != nullptr) {
     EngineStats s = engine->Stats();
     struct Item {

@@ -15,6 +15,7 @@
 #include "server/audit_log.h"
 #include "server/console_api.h"
 #include "server/metrics.h"
+#include "server/offer_routes.h"
 #include "server/routes.h"
 #include "server/server.h"
 #include "trigger/automation.h"
@@ -63,6 +64,9 @@ class Api {
   // through it once attached, so that triggers.yaml is reloaded with the catalog.
   void AttachAutomation(Automation* automation) { automation_.store(automation, std::memory_order_release); }
   Automation* automation() const { return automation_.load(std::memory_order_acquire); }
+  // Offer links, landing pages, orders and payments (503 on their routes until attached).
+  void AttachOffers(const OfferRoutes* offers) { offers_.store(offers, std::memory_order_release); }
+  const OfferRoutes* offers() const { return offers_.load(std::memory_order_acquire); }
   // After this /readyz answers 503 so that a load balancer drains the node.
   void SetStopping() { stopping_.store(true, std::memory_order_relaxed); }
   bool ready() const { return engine() != nullptr && !stopping_.load(std::memory_order_relaxed); }
@@ -89,6 +93,9 @@ class Api {
   HttpResponse HandleAutomation(const RouteMatch& match, const HttpRequest& req, Engine* engine) const;
   void AutomationMetrics(PrometheusWriter& w) const;
   HttpResponse WhoAmI(const HttpRequest& req) const;
+  HttpResponse HandleOffers(const RouteMatch& match, const HttpRequest& req) const;
+  HttpResponse GetSubscriberExport(const RouteMatch& match, const HttpRequest& req, Engine* engine) const;
+  HttpResponse DeleteSubscriber(const RouteMatch& match, const HttpRequest& req, Engine* engine) const;
   HttpResponse GetAudit(const HttpRequest& req) const;
   // The console: its files (GET of any non-API path) and its config editor.
   HttpResponse ConsoleFile(const HttpRequest& req) const;
@@ -109,6 +116,7 @@ class Api {
   std::atomic<Engine*> engine_{nullptr};
   std::atomic<DecisionService*> decisions_{nullptr};
   std::atomic<Automation*> automation_{nullptr};
+  std::atomic<const OfferRoutes*> offers_{nullptr};
   std::atomic<bool> stopping_{false};
   ConsoleApi console_;
   std::string exe_path_;  // this binary, for the console next to it (../web/dist)

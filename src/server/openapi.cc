@@ -233,6 +233,71 @@ Operation OperationFor(RouteId id) {
 "400":{"description":"Invalid: {error, problems:[{file, line, column, message}]}; nothing changed.",
 "content":{"application/json":{"schema":{"type":"object"}}}},
 "404":{"$ref":"#/components/responses/Error"}})"};
+    case RouteId::kGetSubscriberExport:
+      return {"exportSubscriber", "privacy",
+              R"([{"name":"id","in":"path","required":true,"schema":{"type":"string"}}])", "",
+              R"({"200":{"description":"{subscriber_id, exported_at, profile (attributes, aggregates, forecasts, scores, interaction history), decisions_total, decisions:[{decision_id, channel, actions, record}] (newest 1000), journeys, orders}.",
+"content":{"application/json":{"schema":{"type":"object"}}}},
+"404":{"$ref":"#/components/responses/Error"}})"};
+    case RouteId::kDeleteSubscriber:
+      return {"eraseSubscriber", "privacy",
+              R"([{"name":"id","in":"path","required":true,"schema":{"type":"string"}}])", "",
+              R"({"200":{"description":"{erased: true, profile, journeys_ended, orders_erased}. Audited as subscriber.erase with the SHA-256 of the id.",
+"content":{"application/json":{"schema":{"type":"object"}}}},
+"404":{"description":"Nothing is held about this subscriber.",
+ "content":{"application/json":{"schema":{"$ref":"#/components/schemas/ErrorBody"}}}}})"};
+    case RouteId::kPostOfferLink:
+      return {"createOfferLink", "offers", "",
+              R"({"required":true,"content":{"application/json":{"schema":{"type":"object","required":["subscriber_id","action_id"],"additionalProperties":false,"properties":{"subscriber_id":{"type":"string","maxLength":64},"action_id":{"type":"string"},"treatment":{"type":"string","description":"A treatment id or a channel; default: the action's web treatment."},"expires_in":{"oneOf":[{"type":"integer","minimum":1,"maximum":31622400},{"type":"string","example":"7d"}]}}}}}})",
+              R"({"201":{"description":"{token, url, qr_png_url, qr_svg_url, subscriber_id, action_id, treatment, expires_at, nonce}.",
+"content":{"application/json":{"schema":{"type":"object"}}}},
+"400":{"$ref":"#/components/responses/Error"}})"};
+    case RouteId::kGetOfferPage:
+      return {"offerPage", "offers",
+              R"([{"name":"token","in":"path","required":true,"schema":{"type":"string"}}])", "",
+              R"({"200":{"description":"The offer page (or, once accepted, its order).","content":{"text/html":{"schema":{"type":"string"}}}},
+"404":{"description":"Not a valid link (forged, altered, unknown key).","content":{"text/html":{"schema":{"type":"string"}}}},
+"410":{"description":"Expired, signed with a retired key, or the offer was withdrawn.","content":{"text/html":{"schema":{"type":"string"}}}}})"};
+    case RouteId::kGetOfferQrPng:
+      return {"offerQrPng", "offers",
+              R"([{"name":"token","in":"path","required":true,"schema":{"type":"string"}}])", "",
+              R"({"200":{"description":"QR code of the link's URL.","content":{"image/png":{"schema":{"type":"string","format":"binary"}}}},
+"404":{"$ref":"#/components/responses/Error"},"410":{"$ref":"#/components/responses/Error"}})"};
+    case RouteId::kGetOfferQrSvg:
+      return {"offerQrSvg", "offers",
+              R"([{"name":"token","in":"path","required":true,"schema":{"type":"string"}}])", "",
+              R"({"200":{"description":"QR code of the link's URL.","content":{"image/svg+xml":{"schema":{"type":"string"}}}},
+"404":{"$ref":"#/components/responses/Error"},"410":{"$ref":"#/components/responses/Error"}})"};
+    case RouteId::kPostOfferAccept:
+      return {"acceptOffer", "offers",
+              R"([{"name":"token","in":"path","required":true,"schema":{"type":"string"}}])", "",
+              R"({"201":{"description":"{order_id, state, created: true}: the order was created and its payment started (HTML when the request accepts text/html).",
+"content":{"application/json":{"schema":{"type":"object"}}}},
+"200":{"description":"The token was accepted before: the same order_id (created: false).",
+"content":{"application/json":{"schema":{"type":"object"}}}},
+"404":{"$ref":"#/components/responses/Error"},"409":{"$ref":"#/components/responses/Error"},
+"410":{"$ref":"#/components/responses/Error"}})"};
+    case RouteId::kGetOrders:
+      return {"listOrders", "offers",
+              R"([{"name":"limit","in":"query","required":false,"schema":{"type":"integer","minimum":1,"maximum":1000}},{"name":"cursor","in":"query","required":false,"schema":{"type":"string"}}])", "",
+              R"({"200":{"description":"{orders:[order], next_cursor (null on the last page)}.",
+"content":{"application/json":{"schema":{"type":"object"}}}},
+"400":{"$ref":"#/components/responses/Error"}})"};
+    case RouteId::kGetOrder:
+      return {"getOrder", "offers",
+              R"([{"name":"id","in":"path","required":true,"schema":{"type":"string"}}])", "",
+              R"({"200":{"description":"{order_id, state, subscriber_id, action_id, treatment, amount, amount_minor, currency, created_at, updated_at, payment_id, failure_reason, erased, history:[{state, at, note}]}.",
+"content":{"application/json":{"schema":{"type":"object"}}}},
+"404":{"$ref":"#/components/responses/Error"}})"};
+    case RouteId::kPostPaymentWebhook:
+      return {"paymentWebhook", "offers",
+              R"([{"name":"X-Kairos-Payment-Timestamp","in":"header","required":true,"schema":{"type":"integer"}},{"name":"X-Kairos-Payment-Signature","in":"header","required":true,"schema":{"type":"string","example":"sha256=..."}}])",
+              R"({"required":true,"content":{"application/json":{"schema":{"type":"object","required":["event_id","payment_id","order_id","status","created"],"properties":{"event_id":{"type":"string"},"payment_id":{"type":"string"},"order_id":{"type":"string"},"status":{"type":"string","enum":["succeeded","failed"]},"reason":{"type":"string"},"created":{"type":"integer"}}}}}})",
+              R"({"200":{"description":"Applied: the order in its new state.","content":{"application/json":{"schema":{"type":"object"}}}},
+"400":{"$ref":"#/components/responses/Error"},
+"401":{"description":"Bad signature or stale timestamp.","content":{"application/json":{"schema":{"$ref":"#/components/schemas/ErrorBody"}}}},
+"404":{"$ref":"#/components/responses/Error"},
+"409":{"description":"A replayed event, or an order already settled.","content":{"application/json":{"schema":{"$ref":"#/components/schemas/ErrorBody"}}}}})"};
   }
   return {};
 }

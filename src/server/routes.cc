@@ -63,6 +63,29 @@ constexpr auto kRoutes = std::to_array<Route>({
     {RouteId::kPutConfig, "PUT", "/v1/admin/config/{file}", true, true, Access::kOperator,
      "Replace catalog.yaml, policies.yaml or triggers.yaml: checked like kairos check, written "
      "atomically and reloaded; on any problem nothing changes and the problems are listed"},
+    {RouteId::kGetSubscriberExport, "GET", "/v1/subscribers/{id}/export", true, true, Access::kAdmin,
+     "Everything held about a subscriber: profile and interaction history, decisions, journeys, "
+     "orders (privacy access request; audited)"},
+    {RouteId::kDeleteSubscriber, "DELETE", "/v1/subscribers/{id}", true, true, Access::kAdmin,
+     "Erase a subscriber: profile, history, journeys, orders' personal fields (audited; survives "
+     "a restart)"},
+    {RouteId::kPostOfferLink, "POST", "/v1/offers/links", true, false, Access::kDecision,
+     "Sign an offer link for a subscriber and action: {token, url, qr_png_url, qr_svg_url}"},
+    {RouteId::kGetOfferPage, "GET", "/o/{token}", true, false, Access::kPublic,
+     "The offer's landing page (HTML) for the customer who got the link"},
+    {RouteId::kGetOfferQrPng, "GET", "/o/{token}/qr.png", true, false, Access::kPublic,
+     "The link's QR code as PNG"},
+    {RouteId::kGetOfferQrSvg, "GET", "/o/{token}/qr.svg", true, false, Access::kPublic,
+     "The link's QR code as SVG"},
+    {RouteId::kPostOfferAccept, "POST", "/o/{token}/accept", true, true, Access::kPublic,
+     "Accept the offer: 201 {order_id} creates the order and starts its payment; the same token "
+     "again → 200 with the same order"},
+    {RouteId::kGetOrders, "GET", "/v1/orders", true, false, Access::kViewer,
+     "Orders in id order; ?limit=N (1..1000, default 100)&cursor=<next_cursor>"},
+    {RouteId::kGetOrder, "GET", "/v1/orders/{id}", true, false, Access::kViewer,
+     "One order: state (created, paid, failed, expired), amount, payment, history"},
+    {RouteId::kPostPaymentWebhook, "POST", "/v1/payments/webhook", true, true, Access::kPublic,
+     "The payment provider's outcome event, authenticated by its X-Kairos-Payment-Signature"},
 });
 
 // Matches a path against one pattern segment by segment; on success stores the "{name}"

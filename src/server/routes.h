@@ -37,6 +37,16 @@ enum class RouteId {
   kSearchSubscribers,
   kGetConfig,
   kPutConfig,
+  kGetSubscriberExport,
+  kDeleteSubscriber,
+  kPostOfferLink,
+  kGetOfferPage,
+  kGetOfferQrPng,
+  kGetOfferQrSvg,
+  kPostOfferAccept,
+  kGetOrders,
+  kGetOrder,
+  kPostPaymentWebhook,
 };
 
 // Who may call a route. Roles nest: viewer ⊂ decision ⊂ admin and viewer ⊂ operator ⊂ admin

@@ -607,6 +607,7 @@ class Server::Impl {
   void AttachEngine(Engine* engine) { shared_.api.AttachEngine(engine); }
   void AttachDecisions(DecisionService* d) { shared_.api.AttachDecisions(d); }
   void AttachAutomation(Automation* a) { shared_.api.AttachAutomation(a); }
+  void AttachOffers(const OfferRoutes* o) { shared_.api.AttachOffers(o); }
   int port() const { return port_.load(); }
   bool ready() const { return shared_.api.ready(); }
 
@@ -786,6 +787,7 @@ Result<int> Server::Start() { return impl_->Start(); }
 void Server::AttachEngine(Engine* engine) { impl_->AttachEngine(engine); }
 void Server::AttachDecisions(DecisionService* decisions) { impl_->AttachDecisions(decisions); }
 void Server::AttachAutomation(Automation* automation) { impl_->AttachAutomation(automation); }
+void Server::AttachOffers(const OfferRoutes* offers) { impl_->AttachOffers(offers); }
 void Server::Stop() { impl_->Stop(); }
 int Server::port() const { return impl_->port(); }
 bool Server::ready() const { return impl_->ready(); }

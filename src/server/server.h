@@ -21,6 +21,7 @@ namespace kairos {
 
 class Automation;
 class DecisionService;
+class OfferRoutes;
 
 class Engine;
 
@@ -78,6 +79,8 @@ class Server {
   // Serves the decisioning routes with `decisions` (after AttachEngine); must outlive Stop().
   void AttachDecisions(DecisionService* decisions);
   void AttachAutomation(Automation* automation);
+  // Offer links, landing pages, orders and payments; must outlive Stop().
+  void AttachOffers(const OfferRoutes* offers);
 
   // Graceful: stops accepting, closes idle connections, lets requests already handed to the
   // engine finish and their responses be written, then joins every thread. Idempotent.
