@@ -54,13 +54,16 @@ struct Options {
   uint64_t seed = 1;
   std::string channel = "app";
   bool dry_run = false;
+  std::string api_key;  // --api-key, default $KAIROS_API_KEY
 };
 
 void Usage() {
   std::fprintf(stderr,
-               "usage: http_load --host 127.0.0.1 --port P --mode ingest|profile|decide "
+               "usage: http_load --host 127.0.0.1 --port P --mode ingest|profile|decide|health|whoami "
                "--connections C --seconds S [--batch 1000] [--subscribers N] [--threads T] "
-               "[--seed S] [--channel app] [--dry-run]\n");
+               "[--seed S] [--channel app] [--dry-run] [--api-key KEY (default $KAIROS_API_KEY)]\n"
+               "  health: GET /healthz (no key checked); whoami: GET /v1/auth/whoami (key checked, "
+               "nothing else done) — their difference is the cost of the key check\n");
 }
 
 bool ParseArgs(int argc, char** argv, Options* o) {
@@ -95,6 +98,8 @@ bool ParseArgs(int argc, char** argv, Options* o) {
       o->mode = value;
     } else if (flag == "--channel") {
       o->channel = value;
+    } else if (flag == "--api-key") {
+      o->api_key = value;
     } else if (flag == "--connections") {
       o->connections = static_cast<int>(number(1, 10000));
     } else if (flag == "--seconds") {
@@ -112,9 +117,13 @@ bool ParseArgs(int argc, char** argv, Options* o) {
       return false;
     }
   }
-  if (o->mode != "ingest" && o->mode != "profile" && o->mode != "decide") {
-    std::fprintf(stderr, "http_load: --mode must be ingest, profile or decide\n");
+  if (o->mode != "ingest" && o->mode != "profile" && o->mode != "decide" && o->mode != "health" &&
+      o->mode != "whoami") {
+    std::fprintf(stderr, "http_load: --mode must be ingest, profile, decide, health or whoami\n");
     return false;
+  }
+  if (o->api_key.empty()) {
+    if (const char* env = std::getenv("KAIROS_API_KEY")) o->api_key = env;
   }
   return true;
 }
@@ -218,10 +227,15 @@ class Conn : public std::enable_shared_from_this<Conn> {
       BuildIngest();
     } else if (o_.mode == "decide") {
       BuildDecide();
+    } else if (o_.mode == "health") {
+      req_ = http::request<http::string_body>(http::verb::get, "/healthz", 11);
+    } else if (o_.mode == "whoami") {
+      req_ = http::request<http::string_body>(http::verb::get, "/v1/auth/whoami", 11);
     } else {
       BuildProfile();
     }
     req_.set(http::field::host, o_.host);
+    if (!o_.api_key.empty()) req_.set(http::field::authorization, "Bearer " + o_.api_key);
     req_.keep_alive(true);
     req_.prepare_payload();
     // Latency starts after the body is built: we measure the server, not our generator.
