@@ -12,6 +12,10 @@
 #include <rapidjson/writer.h>
 
 #include "app/commands.h"
+#include "common/file_util.h"
+#include "offer/offer_keys.h"
+#include "offer/payment_config.h"
+#include "server/api_keys.h"
 #include "catalog/catalog.h"
 #include "trigger/trigger_config.h"
 #include "common/clock.h"
@@ -116,6 +120,21 @@ int RunCheck(const CheckArgs& args) {
     auto t = TriggerSet::Load(args.workspace, decisioning);
     if (t.ok()) triggers = *t;
     else problems.push_back(t.status().message());
+  }
+  // The files serve reads besides the configuration: the payments: section, the API keys and
+  // the offer signing keys (each only when present).
+  const std::filesystem::path dir(args.workspace);
+  if (auto yaml = ReadFile((dir / "kairos.yaml").string()); yaml.ok()) {
+    auto payments = offer::ParsePaymentsConfigYaml(*yaml, (dir / "kairos.yaml").string());
+    if (!payments.ok()) problems.push_back(payments.status().message());
+  }
+  if (auto keys = KeyFile::Load(KeyFile::PathIn(args.workspace)); !keys.ok()) {
+    problems.push_back(keys.status().message());
+  }
+  if (const std::filesystem::path offer_keys = dir / "offer-keys.json"; std::filesystem::exists(offer_keys)) {
+    if (auto k = offer::OfferKeyring::Load(offer_keys.string()); !k.ok()) {
+      problems.push_back(k.status().message());
+    }
   }
   if (args.json) {
     rapidjson::StringBuffer sb;

@@ -284,6 +284,24 @@ try:
     c.eq(server.request("GET", "/healthz")[0], 200, "probes are never limited")
     server.stop()
     server = None
+
+    # --- kairos check covers the payments section and the key files -----------------------------
+    path = os.path.join(ws, "kairos.yaml")
+    with open(path) as f:
+        text = f.read()
+    with open(path, "w") as f:
+        f.write(text.replace("delay_ms: 100", "delay_ms: 100\n  fail_rate: 2"))
+    p = run([kairos, "check", "--workspace", ws])
+    c.check(p.returncode == 1 and "kairos.yaml:" in p.stdout and "payments.fail_rate" in p.stdout,
+            "kairos check names a bad payments setting: " + p.stdout)
+    p = run([kairos, "serve", "--workspace", ws, "--port", str(free_port())], timeout=60)
+    c.check(p.returncode != 0 and "payments.fail_rate" in (p.stdout + p.stderr), "serve refuses it too")
+    with open(path, "w") as f:
+        f.write(text)
+    with open(os.path.join(ws, "keys.json"), "w") as f:
+        f.write('{"keys":[{"id":1}]}')
+    p = run([kairos, "check", "--workspace", ws])
+    c.check(p.returncode == 1 and "keys.json: /keys/0/id" in p.stdout, "kairos check names a broken keys.json: " + p.stdout)
 finally:
     if server:
         server.stop()
