@@ -1,5 +1,7 @@
 #include "server/http_json.h"
 
+#include <cctype>
+
 namespace kairos {
 
 unsigned HttpStatusFor(ErrorCode code) {
@@ -118,6 +120,15 @@ std::string ErrorJson(ErrorCode code, std::string_view message, std::string_view
   WriteErrorMember(&w, code, message, field);
   w.EndObject();
   return std::string(sb.GetString(), sb.GetSize());
+}
+
+std::string MediaType(std::string_view content_type) {
+  std::string_view t = content_type.substr(0, content_type.find(';'));
+  while (!t.empty() && (t.front() == ' ' || t.front() == '\t')) t.remove_prefix(1);
+  while (!t.empty() && (t.back() == ' ' || t.back() == '\t')) t.remove_suffix(1);
+  std::string out(t);
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
 }
 
 }  // namespace kairos

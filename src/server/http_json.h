@@ -36,4 +36,7 @@ inline std::string ErrorJson(const Status& s) {
   return ErrorJson(s.code(), s.message(), s.field());
 }
 
+// The media type of a Content-Type header, lower-cased, without parameters ("; charset=...").
+std::string MediaType(std::string_view content_type);
+
 }  // namespace kairos

@@ -5,27 +5,14 @@
 #include <string>
 
 #include "common/json_limits.h"
+#include "server/http_json.h"
 
 namespace kairos {
-
-namespace {
-
-// The media type of a Content-Type header, lower-cased, without parameters.
-std::string MediaTypeOf(std::string_view content_type) {
-  std::string_view t = content_type.substr(0, content_type.find(';'));
-  while (!t.empty() && (t.front() == ' ' || t.front() == '\t')) t.remove_prefix(1);
-  while (!t.empty() && (t.back() == ' ' || t.back() == '\t')) t.remove_suffix(1);
-  std::string out(t);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
-}  // namespace
 
 std::optional<HttpResponse> CheckJsonBodyLimits(const HttpRequest& req, const ServerOptions& options,
                                                 const HttpMetrics& metrics) {
   if (req.body.empty()) return std::nullopt;
-  const std::string media = MediaTypeOf(req.content_type);
+  const std::string media = MediaType(req.content_type);
   const bool ndjson = media == "application/x-ndjson" || media == "application/ndjson";
   if (!ndjson && !media.empty() && media != "application/json") return std::nullopt;
   JsonLimits limits;
