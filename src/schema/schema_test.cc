@@ -11,11 +11,11 @@ TEST(Schema, DefaultSchemaLoads) {
   auto s = Schema::Parse(DefaultSchemaYaml(), "schema.yaml");
   ASSERT_TRUE(s.ok()) << s.status().ToString();
   const Schema& schema = **s;
-  // 12 declared + the built-in decision, response and scores events.
-  EXPECT_EQ(schema.event_types().size(), 15u);
+  // 12 declared + the built-in decision, response, scores and erasure events.
+  EXPECT_EQ(schema.event_types().size(), 16u);
   for (const char* t : {"subscriber", "usage", "topup", "balance", "plan_change", "purchase", "payment",
                         "ticket", "care_contact", "app_session", "network", "churn", "decision",
-                        "response", "scores"}) {
+                        "response", "scores", "erasure"}) {
     EXPECT_GE(schema.EventTypeIndex(t), 0) << t;
   }
   const int data = schema.AggregateIndex("data_mb");
